@@ -1,0 +1,90 @@
+import { Command, CommanderError, Option } from 'commander';
+import { ToolError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { setColorMode, style } from './output.js';
+import { COMMANDS } from './registry.js';
+
+const EXIT_HELP = `
+Exit codes:
+  0  success, or already in the desired state
+  1  failure (or a FAIL / error finding)
+  2  usage error
+  3  changes pending (--check)
+  4  partial failure
+  130 interrupted
+
+Run 'bhyve-gpu <command> --help' for a command's options and examples.`;
+
+function buildProgram(): Command {
+  const program = new Command('bhyve-gpu');
+  program
+    .description('GPU passthrough for FreeBSD bhyve: scan, doctor, plan, apply, verify, diagnose, rollback.')
+    .version(VERSION, '-V, --version')
+    .option('--host <spec>', 'host to act on: local, ssh://[user@]host[:port], or a snapshot file', 'local')
+    .option('--root <dir>', 'take every absolute file path under DIR (tests, image preparation)')
+    .option('--json', 'print one JSON document on stdout')
+    .addOption(
+      new Option('--color <when>', 'colour output').choices(['auto', 'always', 'never']).default('auto'),
+    )
+    .option('--no-color', 'same as --color never')
+    .option('--debug', 'show stack traces for errors')
+    .showHelpAfterError('(add --help for usage)')
+    .configureHelp({ sortSubcommands: false })
+    .addHelpText('after', EXIT_HELP)
+    .exitOverride();
+  program.on('option:color', (v: string | boolean) => setColorMode(v === false ? 'never' : (v as 'auto')));
+  return program;
+}
+
+/** The first argument that is not an option (or an option's value): the command name. */
+function commandName(argv: string[]): string | undefined {
+  const withValue = new Set(['--host', '--root', '--color']);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (withValue.has(a)) {
+      i++;
+      continue;
+    }
+    if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  const name = commandName(argv);
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (entry) (await entry.load()).register(program);
+  else for (const c of COMMANDS) program.command(c.name).description(c.summary);
+  let debug = argv.includes('--debug');
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (
+        e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.version' ||
+        e.code === 'commander.help'
+      )
+        return 0;
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    debug ||= program.opts().debug === true;
+    return reportError(e, debug);
+  }
+}
+
+export function reportError(e: unknown, debug: boolean): number {
+  if (e instanceof ToolError) {
+    process.stderr.write(`${style.red('error:')} ${e.message}\n`);
+    if (e.hint) process.stderr.write(`${style.dim('hint:')} ${e.hint}\n`);
+    if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
+    return e.exitCode;
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`${style.red('error:')} ${msg}\n`);
+  if (debug && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+  else process.stderr.write(`${style.dim('hint:')} run again with --debug for details\n`);
+  return 1;
+}

@@ -1,0 +1,26 @@
+import { UsageError } from '../errors.js';
+import { LocalHost } from './local.js';
+import { RootedHost } from './rooted.js';
+import { SnapshotHost } from './snapshot.js';
+import type { Host } from './types.js';
+
+/**
+ * Resolve `--host <spec>` (and `--root DIR`) to a Host:
+ *   local (default) | ssh://[user@]host[:port] | path to a snapshot JSON file.
+ */
+export async function openHost(spec: string | undefined, root?: string): Promise<Host> {
+  const s = spec ?? 'local';
+  let host: Host;
+  if (s === 'local') host = new LocalHost();
+  else if (s.startsWith('ssh://')) {
+    const { SshHost } = await import('./ssh.js');
+    host = await SshHost.connect(s);
+  } else if (/^[a-z]+:\/\//.test(s)) {
+    throw new UsageError(
+      `unsupported host spec: ${s}`,
+      'use local, ssh://[user@]host[:port] or a snapshot file path',
+    );
+  } else host = SnapshotHost.load(s);
+  if (root !== undefined) return new RootedHost(host, new LocalHost(), root);
+  return host;
+}

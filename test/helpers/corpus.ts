@@ -1,0 +1,46 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root (this file is test/helpers/corpus.ts). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The public corpus lives beside the clone, in ../shared/corpus (CI has it). */
+export const CORPUS_DIR = resolve(REPO_ROOT, '..', 'shared', 'corpus');
+
+export interface CorpusFile {
+  name: string;
+  path: string;
+  /** The verbatim text after the `# ---` header separator. */
+  body: string;
+  source: string;
+  note: string;
+}
+
+/** Every corpus file of a category (e.g. "pciconf"), header stripped. Throws when the corpus is absent. */
+export function corpus(category: string): CorpusFile[] {
+  const dir = join(CORPUS_DIR, category);
+  if (!existsSync(dir)) throw new Error(`corpus not found at ${dir} (it sits beside the clone as ../shared)`);
+  return readdirSync(dir)
+    .filter((n) => n.endsWith('.txt'))
+    .sort()
+    .map((name) => {
+      const path = join(dir, name);
+      const text = readFileSync(path, 'utf8');
+      const sep = text.indexOf('\n# ---\n');
+      const header = sep >= 0 ? text.slice(0, sep) : '';
+      const body = sep >= 0 ? text.slice(sep + '\n# ---\n'.length) : text;
+      const source = /^# source: (.*)$/m.exec(header)?.[1] ?? '';
+      const note = /^# note: (.*)$/m.exec(header)?.[1] ?? '';
+      return { name, path, body, source, note };
+    });
+}
+
+export function corpusFile(category: string, name: string): CorpusFile {
+  const f = corpus(category).find((c) => c.name === name);
+  if (!f) throw new Error(`corpus file ${category}/${name} not found`);
+  return f;
+}
+
+export function fixture(...parts: string[]): string {
+  return readFileSync(join(REPO_ROOT, 'test', 'fixtures', ...parts), 'utf8');
+}
