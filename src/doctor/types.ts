@@ -1,0 +1,36 @@
+import type { Inventory } from '../inventory/types.js';
+
+export type CheckStatus = 'PASS' | 'WARN' | 'FAIL' | 'UNKNOWN';
+
+export interface CheckResult {
+  /** Stable id: "host.iommu", "gpu.1/0/0.reserved", "vm.xdev.wired-memory". */
+  id: string;
+  title: string;
+  status: CheckStatus;
+  /** What was seen, as short lines ("acpidump -t: DMAR table present"). */
+  evidence: string[];
+  /** The exact fix, a bhyve-gpu command where one exists. */
+  fix?: string;
+}
+
+/** A VM's config as doctor sees it. */
+export interface VmContext {
+  name: string;
+  path: string | undefined;
+  text: string | undefined;
+  /** /dev/vmm/<name> exists. */
+  instance: boolean | undefined;
+}
+
+export interface DoctorContext {
+  inventory: Inventory;
+  vm?: VmContext;
+  /** Findings from the guest log, when --guest-log was given. */
+  guestFindings?: { id: string; severity: 'error' | 'warning' | 'info'; title: string; fix: string; evidence: { file: string; line: number; text: string }[] }[];
+}
+
+export type Check = (ctx: DoctorContext) => CheckResult[];
+
+export function result(id: string, title: string, status: CheckStatus, evidence: string[], fix?: string): CheckResult {
+  return fix === undefined ? { id, title, status, evidence } : { id, title, status, evidence, fix };
+}

@@ -1,0 +1,156 @@
+import { hasIommuTable, parseAcpidumpTables } from '../facts/acpidump.js';
+import { parseDmesgBoot } from '../facts/dmesg-boot.js';
+import { parseKldstat } from '../facts/kldstat.js';
+import { parseIfconfig, physicalInterfaces } from '../facts/ifconfig.js';
+import { parseRouteGet } from '../facts/route.js';
+import { effectiveValue, parseShVars } from '../facts/shvars.js';
+import { parseSysctl } from '../facts/sysctl.js';
+import { parseFreebsdVersion, parseUname } from '../facts/version.js';
+import { commandResult, fileText, loaderFileOrder, type RawProbe } from './collect.js';
+import { DMESG_BOOT, INSTALL_MANIFEST, RC_CONF_FILES, VMM_DEV_DIR } from './probes.js';
+import type { HostFacts, InstallManifest, PptdevsEntry } from './types.js';
+
+/** stdout of a probe command that ran and succeeded. */
+export function okStdout(raw: RawProbe, argv: readonly string[]): string | undefined {
+  const c = commandResult(raw, argv);
+  return c?.state === 'ok' && c.result?.exitCode === 0 ? c.result.stdout : undefined;
+}
+
+/** pptdevs, pptdevs2, pptdevs3 across the loader files (in the loader's order; a later file overrides). */
+export function readPptdevs(raw: RawProbe): PptdevsEntry[] | undefined {
+  const files = loaderFileOrder(raw);
+  const main = files[0];
+  if (!main || main.state === 'unknown') return undefined;
+  const current = new Map<string, PptdevsEntry[]>();
+  for (const f of files) {
+    if (f.state !== 'ok' || f.text === undefined) continue;
+    for (const a of parseShVars(f.text, f.path).assignments) {
+      if (!/^pptdevs[23]?$/.test(a.key)) continue;
+      const ids = a.value.split(/\s+/).filter(Boolean);
+      current.set(
+        a.key,
+        ids.map((bhyveId) => ({ bhyveId, variable: a.key, file: f.path, line: a.line })),
+      );
+    }
+  }
+  return ['pptdevs', 'pptdevs2', 'pptdevs3'].flatMap((k) => current.get(k) ?? []);
+}
+
+function loaderValue(raw: RawProbe, key: string): string | undefined {
+  let v: string | undefined;
+  for (const f of loaderFileOrder(raw)) {
+    if (f.text === undefined) continue;
+    v = effectiveValue(parseShVars(f.text, f.path).assignments, key) ?? v;
+  }
+  return v;
+}
+
+function rcValue(raw: RawProbe, key: string): string | undefined {
+  let v: string | undefined;
+  for (const p of RC_CONF_FILES) {
+    const t = fileText(raw, p);
+    if (t !== undefined) v = effectiveValue(parseShVars(t, p).assignments, key) ?? v;
+  }
+  return v;
+}
+
+const yes = (v: string | undefined) => v !== undefined && /^(yes|true|on|1)$/i.test(v.trim());
+
+function readManifest(raw: RawProbe): InstallManifest | undefined {
+  const t = fileText(raw, INSTALL_MANIFEST);
+  if (t === undefined) return undefined;
+  try {
+    const m = JSON.parse(t) as InstallManifest;
+    return m && m.format === 'bhyve-gpu-install' && Array.isArray(m.files) ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function bhyveState(raw: RawProbe, unknown: string[]): HostFacts['bhyve'] {
+  const manifest = readManifest(raw);
+  const sha = okStdout(raw, ['sha256', '-q', '/usr/sbin/bhyve'])?.trim();
+  const manifestFile = raw.files.find((f) => f.path === INSTALL_MANIFEST);
+  if (!manifest) {
+    if (manifestFile?.state === 'missing')
+      return { state: 'stock', ...(sha ? { sha256: sha } : {}), detail: 'no bhyve-gpu install manifest: the base system bhyve' };
+    unknown.push(`${INSTALL_MANIFEST}: ${manifestFile?.reason ?? 'not read'}`);
+    return { state: 'unknown', detail: 'install manifest not available' };
+  }
+  const entry = manifest.files.find((f) => f.path === '/usr/sbin/bhyve');
+  if (!sha || !entry) return { state: 'unknown', manifest, detail: 'cannot hash /usr/sbin/bhyve' };
+  if (sha === entry.sha256)
+    return { state: 'patched', sha256: sha, manifest, detail: `patched bhyve installed ${manifest.installedAt}` };
+  return {
+    state: 'overwritten',
+    sha256: sha,
+    manifest,
+    detail: `/usr/sbin/bhyve changed since bhyve-gpu installed it (${manifest.installedAt}); freebsd-update or a world install replaced it`,
+  };
+}
+
+export function buildHostFacts(raw: RawProbe, hostname: string, description: string, unknown: string[]): HostFacts {
+  const versionOut = okStdout(raw, ['freebsd-version', '-kru']);
+  const unameOut = okStdout(raw, ['uname', '-a']);
+  const version = versionOut ? parseFreebsdVersion(versionOut) : undefined;
+  const uname = unameOut ? parseUname(unameOut) : undefined;
+  if (!version && !uname) unknown.push('release: freebsd-version and uname not captured');
+
+  const dmesgText = fileText(raw, DMESG_BOOT);
+  const cpu = dmesgText !== undefined ? parseDmesgBoot(dmesgText) : undefined;
+  if (!cpu) unknown.push(`${DMESG_BOOT}: not read (CPU virtualisation features unknown)`);
+
+  const acpi = commandResult(raw, ['acpidump', '-t']);
+  let table: HostFacts['iommu']['table'];
+  if (acpi?.state === 'ok' && acpi.result?.exitCode === 0) table = hasIommuTable(parseAcpidumpTables(acpi.result.stdout)) ?? 'none';
+  else unknown.push(`acpidump -t: ${acpi?.reason ?? 'failed'}`);
+
+  const vmmCmd = commandResult(raw, ['sysctl', 'hw.vmm']);
+  const vmmSysctl = vmmCmd?.state === 'ok' && vmmCmd.result ? parseSysctl(vmmCmd.result.stdout) : undefined;
+  const kldOut = okStdout(raw, ['kldstat']);
+  const kld = kldOut !== undefined ? parseKldstat(kldOut) : undefined;
+  let loaded: boolean | undefined;
+  if (kld) loaded = kld.some((k) => k.name === 'vmm.ko' || k.modules.some((m) => m.name === 'vmm'));
+  else if (vmmCmd?.state === 'ok') loaded = vmmCmd.result?.exitCode === 0 && (vmmSysctl?.size ?? 0) > 0;
+  if (loaded === undefined) unknown.push('vmm: kldstat not captured');
+
+  const loaderFiles = loaderFileOrder(raw);
+  const loaderKnown = loaderFiles[0] !== undefined && loaderFiles[0].state !== 'unknown';
+  const rcKnown = raw.files.some((f) => f.path === RC_CONF_FILES[0] && f.state !== 'unknown');
+  const kldList = rcValue(raw, 'kld_list');
+
+  const routeOut = okStdout(raw, ['route', '-n', 'get', 'default']);
+  const routeIf = routeOut ? parseRouteGet(routeOut).interface : undefined;
+  const ifOut = okStdout(raw, ['ifconfig', '-a']);
+  const nics = routeIf ? (ifOut ? physicalInterfaces(parseIfconfig(ifOut), routeIf) : [routeIf]) : [];
+
+  const vmmDir = raw.dirs.get(VMM_DEV_DIR);
+  const release = version?.release ?? uname?.parsedRelease ?? cpu?.release;
+  return {
+    hostname,
+    description,
+    release,
+    releaseText: version?.runningKernel ?? uname?.release ?? release?.text,
+    machine: uname?.machine,
+    cpu,
+    iommu: {
+      table,
+      vmmIommuEnable: vmmSysctl?.get('hw.vmm.iommu.enable'),
+      vmmIommuInitialized: vmmSysctl?.get('hw.vmm.iommu.initialized'),
+      amdviEnable: vmmSysctl?.get('hw.vmm.amdvi.enable') ?? loaderValue(raw, 'hw.vmm.amdvi.enable'),
+    },
+    vmm: {
+      loaded,
+      loaderConf: loaderKnown ? yes(loaderValue(raw, 'vmm_load')) : undefined,
+      kldList: rcKnown ? (kldList ?? '').split(/\s+/).some((m) => m === 'vmm' || m === 'vmm.ko') : undefined,
+      kld,
+    },
+    pptdevs: readPptdevs(raw),
+    loaderFiles: loaderFiles.filter((f) => f.state === 'ok').map((f) => f.path),
+    defaultRoute: routeIf ? { interface: routeIf, nics } : undefined,
+    bootVideo: cpu?.bootVideo ? `${cpu.bootVideo.driver}${cpu.bootVideo.unit}` : undefined,
+    bhyve: bhyveState(raw, unknown),
+    vmDir: raw.vmDir,
+    runningVms: vmmDir,
+  };
+}
