@@ -48,8 +48,15 @@ export type GpuSpec =
 export function parseGpuSpec(text: string): GpuSpec {
   const t = text.trim();
   const ids = /^(?:0x)?([0-9a-fA-F]{4}):(?:0x)?([0-9a-fA-F]{4})$/.exec(t);
-  if (ids) return { kind: 'ids', vendorId: Number.parseInt(ids[1] as string, 16), deviceId: Number.parseInt(ids[2] as string, 16), text: t };
-  const a = parseBhyveId(t) ?? (t.startsWith('pci') || t.split(':').length >= 3 ? parseSelector(t) : undefined);
+  if (ids)
+    return {
+      kind: 'ids',
+      vendorId: Number.parseInt(ids[1] as string, 16),
+      deviceId: Number.parseInt(ids[2] as string, 16),
+      text: t,
+    };
+  const a =
+    parseBhyveId(t) ?? (t.startsWith('pci') || t.split(':').length >= 3 ? parseSelector(t) : undefined);
   if (a) return { kind: 'address', address: a, text: t };
   throw new UsageError(
     `cannot read GPU "${text}"`,
@@ -63,9 +70,11 @@ export function sameAddress(a: PciAddress, b: PciAddress): boolean {
 
 /** The devices a spec names (several for vendor:device when more than one card of a model is installed). */
 export function matchSpec(spec: GpuSpec, devices: readonly PciDevice[]): PciDevice[] {
-  if (spec.kind === 'ids') return devices.filter((d) => d.vendorId === spec.vendorId && d.deviceId === spec.deviceId);
+  if (spec.kind === 'ids')
+    return devices.filter((d) => d.vendorId === spec.vendorId && d.deviceId === spec.deviceId);
   return devices.filter((d) => sameAddress(d, spec.address));
 }
 
 export const hex4 = (n: number): string => n.toString(16).padStart(4, '0');
-export const idPair = (d: { vendorId: number; deviceId: number }): string => `${hex4(d.vendorId)}:${hex4(d.deviceId)}`;
+export const idPair = (d: { vendorId: number; deviceId: number }): string =>
+  `${hex4(d.vendorId)}:${hex4(d.deviceId)}`;

@@ -30,7 +30,10 @@ export function vmContext(ctx: Pick<DoctorContext, 'inventory'>, name: string): 
   return { name, path, text, instance: running === undefined ? undefined : running.includes(name) };
 }
 
-export async function doctor(host: Host, options: { vm?: string; guestFindings?: DoctorContext['guestFindings'] } = {}) {
+export async function doctor(
+  host: Host,
+  options: { vm?: string; guestFindings?: DoctorContext['guestFindings'] } = {},
+) {
   const inventory = await scanHost(host);
   const ctx: DoctorContext = { inventory };
   if (options.vm) ctx.vm = vmContext(ctx, options.vm);

@@ -26,11 +26,23 @@ export interface DoctorContext {
   inventory: Inventory;
   vm?: VmContext;
   /** Findings from the guest log, when --guest-log was given. */
-  guestFindings?: { id: string; severity: 'error' | 'warning' | 'info'; title: string; fix: string; evidence: { file: string; line: number; text: string }[] }[];
+  guestFindings?: {
+    id: string;
+    severity: 'error' | 'warning' | 'info';
+    title: string;
+    fix: string;
+    evidence: { file: string; line: number; text: string }[];
+  }[];
 }
 
 export type Check = (ctx: DoctorContext) => CheckResult[];
 
-export function result(id: string, title: string, status: CheckStatus, evidence: string[], fix?: string): CheckResult {
+export function result(
+  id: string,
+  title: string,
+  status: CheckStatus,
+  evidence: string[],
+  fix?: string,
+): CheckResult {
   return fix === undefined ? { id, title, status, evidence } : { id, title, status, evidence, fix };
 }

@@ -21,6 +21,7 @@ export async function openHost(spec: string | undefined, root?: string): Promise
       'use local, ssh://[user@]host[:port] or a snapshot file path',
     );
   } else host = SnapshotHost.load(s);
-  if (root !== undefined) return new RootedHost(host, new LocalHost(), root);
+  if (root !== undefined)
+    return new RootedHost(host, new LocalHost(), root, host.kind === 'snapshot' ? host : undefined);
   return host;
 }

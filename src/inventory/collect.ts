@@ -1,5 +1,5 @@
-import { CommandNotFoundError, FileMissingError, NotCapturedError, errorMessage } from '../errors.js';
-import { parseShVars, effectiveValue } from '../facts/shvars.js';
+import { CommandNotFoundError, errorMessage, FileMissingError, NotCapturedError } from '../errors.js';
+import { effectiveValue, parseShVars } from '../facts/shvars.js';
 import type { Host, RunResult } from '../host/types.js';
 import {
   LOADER_CONF,
@@ -115,7 +115,7 @@ export async function collect(host: Host): Promise<RawProbe> {
       const [zfs] = await runAll(host, [zfsMountpointProbe(vmDirSpec.slice(4))]);
       if (zfs) commands.push(zfs);
       const mp = zfs?.result?.exitCode === 0 ? zfs.result.stdout.trim() : undefined;
-      vmDir = mp && mp.startsWith('/') ? mp : undefined;
+      vmDir = mp?.startsWith('/') ? mp : undefined;
     }
     if (vmDir) {
       raw.vmDir = vmDir;
@@ -142,7 +142,9 @@ export function commandResult(raw: RawProbe, argv: readonly string[]): RawComman
 
 /** The loader files in the loader's order: loader.conf, loader.conf.d/*.conf (sorted), loader.conf.local. */
 export function loaderFileOrder(raw: RawProbe): RawFile[] {
-  const dir = raw.files.filter((f) => f.path.startsWith(`${LOADER_CONF_DIR}/`)).sort((a, b) => (a.path < b.path ? -1 : 1));
+  const dir = raw.files
+    .filter((f) => f.path.startsWith(`${LOADER_CONF_DIR}/`))
+    .sort((a, b) => (a.path < b.path ? -1 : 1));
   const first = raw.files.find((f) => f.path === LOADER_CONF);
   const last = raw.files.find((f) => f.path === LOADER_CONF_LOCAL);
   return [...(first ? [first] : []), ...dir, ...(last ? [last] : [])];

@@ -1,6 +1,14 @@
-import { fitBars, type BarRequest } from '../bhyve/mmio.js';
+import { type BarRequest, fitBars } from '../bhyve/mmio.js';
 import type { PciDevice } from '../facts/types.js';
-import type { DeviceState, FunctionView, GpuGroup, HostFacts, IntpinNeed, PptdevsEntry, StaleEntry } from './types.js';
+import type {
+  DeviceState,
+  FunctionView,
+  GpuGroup,
+  HostFacts,
+  IntpinNeed,
+  PptdevsEntry,
+  StaleEntry,
+} from './types.js';
 
 export const CLASS_STORAGE = 0x01;
 export const CLASS_NETWORK = 0x02;
@@ -31,9 +39,7 @@ export function groupGpus(devices: readonly PciDevice[], host: HostFacts): GpuGr
   for (const d of devices) {
     if (d.classCode !== CLASS_DISPLAY || seen.has(slotKey(d))) continue;
     seen.add(slotKey(d));
-    const fns = devices
-      .filter((x) => slotKey(x) === slotKey(d))
-      .sort((a, b) => a.function - b.function);
+    const fns = devices.filter((x) => slotKey(x) === slotKey(d)).sort((a, b) => a.function - b.function);
     const gpu = fns.find((x) => x.classCode === CLASS_DISPLAY) ?? d;
     const functions: FunctionView[] = fns.map((device) => ({
       device,
@@ -96,7 +102,11 @@ export function lockoutReason(d: PciDevice, host: HostFacts): string | undefined
  * NIC, storage, USB controller or bridge that the host is using (after a card was added or moved, B/S/F
  * shift and the next boot would take that device away from the host).
  */
-export function findStale(entries: readonly PptdevsEntry[], devices: readonly PciDevice[], host: HostFacts): StaleEntry[] {
+export function findStale(
+  entries: readonly PptdevsEntry[],
+  devices: readonly PciDevice[],
+  host: HostFacts,
+): StaleEntry[] {
   const out: StaleEntry[] = [];
   for (const entry of entries) {
     const device = devices.find((d) => d.bhyveId === entry.bhyveId && d.domain === 0);
@@ -105,6 +115,8 @@ export function findStale(entries: readonly PptdevsEntry[], devices: readonly Pc
       continue;
     }
     if (device.driver?.startsWith('ppt')) continue;
+    // A GPU's own functions (HDMI audio, USB-C, UCSI) are meant for the guest with it.
+    if (devices.some((d) => d.classCode === CLASS_DISPLAY && slotKey(d) === slotKey(device))) continue;
     const role = roleOf(device);
     if (!role || !device.driver) continue;
     const lock = lockoutReason(device, host);

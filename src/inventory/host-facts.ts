@@ -1,7 +1,7 @@
 import { hasIommuTable, parseAcpidumpTables } from '../facts/acpidump.js';
 import { parseDmesgBoot } from '../facts/dmesg-boot.js';
-import { parseKldstat } from '../facts/kldstat.js';
 import { parseIfconfig, physicalInterfaces } from '../facts/ifconfig.js';
+import { parseKldstat } from '../facts/kldstat.js';
 import { parseRouteGet } from '../facts/route.js';
 import { effectiveValue, parseShVars } from '../facts/shvars.js';
 import { parseSysctl } from '../facts/sysctl.js';
@@ -73,14 +73,23 @@ function bhyveState(raw: RawProbe, unknown: string[]): HostFacts['bhyve'] {
   const manifestFile = raw.files.find((f) => f.path === INSTALL_MANIFEST);
   if (!manifest) {
     if (manifestFile?.state === 'missing')
-      return { state: 'stock', ...(sha ? { sha256: sha } : {}), detail: 'no bhyve-gpu install manifest: the base system bhyve' };
+      return {
+        state: 'stock',
+        ...(sha ? { sha256: sha } : {}),
+        detail: 'no bhyve-gpu install manifest: the base system bhyve',
+      };
     unknown.push(`${INSTALL_MANIFEST}: ${manifestFile?.reason ?? 'not read'}`);
     return { state: 'unknown', detail: 'install manifest not available' };
   }
   const entry = manifest.files.find((f) => f.path === '/usr/sbin/bhyve');
   if (!sha || !entry) return { state: 'unknown', manifest, detail: 'cannot hash /usr/sbin/bhyve' };
   if (sha === entry.sha256)
-    return { state: 'patched', sha256: sha, manifest, detail: `patched bhyve installed ${manifest.installedAt}` };
+    return {
+      state: 'patched',
+      sha256: sha,
+      manifest,
+      detail: `patched bhyve installed ${manifest.installedAt}`,
+    };
   return {
     state: 'overwritten',
     sha256: sha,
@@ -89,7 +98,12 @@ function bhyveState(raw: RawProbe, unknown: string[]): HostFacts['bhyve'] {
   };
 }
 
-export function buildHostFacts(raw: RawProbe, hostname: string, description: string, unknown: string[]): HostFacts {
+export function buildHostFacts(
+  raw: RawProbe,
+  hostname: string,
+  description: string,
+  unknown: string[],
+): HostFacts {
   const versionOut = okStdout(raw, ['freebsd-version', '-kru']);
   const unameOut = okStdout(raw, ['uname', '-a']);
   const version = versionOut ? parseFreebsdVersion(versionOut) : undefined;
@@ -102,7 +116,8 @@ export function buildHostFacts(raw: RawProbe, hostname: string, description: str
 
   const acpi = commandResult(raw, ['acpidump', '-t']);
   let table: HostFacts['iommu']['table'];
-  if (acpi?.state === 'ok' && acpi.result?.exitCode === 0) table = hasIommuTable(parseAcpidumpTables(acpi.result.stdout)) ?? 'none';
+  if (acpi?.state === 'ok' && acpi.result?.exitCode === 0)
+    table = hasIommuTable(parseAcpidumpTables(acpi.result.stdout)) ?? 'none';
   else unknown.push(`acpidump -t: ${acpi?.reason ?? 'failed'}`);
 
   const vmmCmd = commandResult(raw, ['sysctl', 'hw.vmm']);

@@ -1,8 +1,8 @@
 import { parsePciconfDetailed } from '../facts/pciconf.js';
 import type { Host } from '../host/types.js';
 import { collect, commandResult, type RawProbe } from './collect.js';
-import { buildHostFacts } from './host-facts.js';
 import { findStale, groupGpus } from './gpus.js';
+import { buildHostFacts } from './host-facts.js';
 import { PCI_PROBE } from './probes.js';
 import type { Inventory } from './types.js';
 
@@ -27,7 +27,9 @@ export function buildInventory(raw: RawProbe, hostname: string, description: str
     devices = parsed.value;
     for (const w of parsed.warnings) warnings.push(`pciconf -lbcv line ${w.line}: ${w.message}`);
   } else {
-    unknown.push(`${PCI_PROBE.join(' ')}: ${pci?.reason ?? `exit ${pci?.result?.exitCode}: ${pci?.result?.stderr.trim()}`}`);
+    unknown.push(
+      `${PCI_PROBE.join(' ')}: ${pci?.reason ?? `exit ${pci?.result?.exitCode}: ${pci?.result?.stderr.trim()}`}`,
+    );
   }
   const gpus = devices ? groupGpus(devices, host) : [];
   const stale = devices && host.pptdevs ? findStale(host.pptdevs, devices, host) : [];

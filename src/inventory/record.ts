@@ -48,9 +48,20 @@ export function toSnapshot(
     missing: [],
   };
   for (const c of raw.commands) {
-    if (c.result) snapshot.commands.push({ argv: c.argv, exitCode: c.result.exitCode, stdout: c.result.stdout, stderr: c.result.stderr });
+    if (c.result)
+      snapshot.commands.push({
+        argv: c.argv,
+        exitCode: c.result.exitCode,
+        stdout: c.result.stdout,
+        stderr: c.result.stderr,
+      });
     else if (c.reason === 'command not found')
-      snapshot.commands.push({ argv: c.argv, exitCode: 127, stdout: '', stderr: `${c.argv[0]}: not found\n` });
+      snapshot.commands.push({
+        argv: c.argv,
+        exitCode: 127,
+        stdout: '',
+        stderr: `${c.argv[0]}: not found\n`,
+      });
   }
   for (const f of raw.files) {
     if (f.state === 'missing') snapshot.missing.push(f.path);

@@ -55,18 +55,36 @@ export function register(program: Command): void {
           ...(findings ? { guestFindings: findings } : {}),
         });
         const count = (s: CheckResult['status']) => results.filter((r) => r.status === s).length;
-        const summary = { pass: count('PASS'), warn: count('WARN'), fail: count('FAIL'), unknown: count('UNKNOWN') };
+        const summary = {
+          pass: count('PASS'),
+          warn: count('WARN'),
+          fail: count('FAIL'),
+          unknown: count('UNKNOWN'),
+        };
         if (g.json)
-          printJson({ schemaVersion: SCHEMA_VERSION, host: inventory.host.hostname, release: inventory.host.releaseText, checks: results, summary });
+          printJson({
+            schemaVersion: SCHEMA_VERSION,
+            host: inventory.host.hostname,
+            release: inventory.host.releaseText,
+            checks: results,
+            summary,
+          });
         else {
-          out(style.bold(`bhyve-gpu doctor: ${inventory.host.hostname}`) + style.dim(` (${inventory.host.releaseText ?? 'release unknown'}, ${inventory.host.description})`));
+          out(
+            style.bold(`bhyve-gpu doctor: ${inventory.host.hostname}`) +
+              style.dim(
+                ` (${inventory.host.releaseText ?? 'release unknown'}, ${inventory.host.description})`,
+              ),
+          );
           for (const r of results) {
             out(`${badge[r.status](r.status.padEnd(7))} ${r.title}`);
             for (const e of r.evidence) out(style.dim(`        ${e}`));
             if (r.fix && r.status !== 'PASS') out(`        ${style.cyan('fix:')} ${r.fix}`);
           }
           out();
-          out(`${summary.pass} passed, ${summary.warn} warnings, ${summary.fail} failed, ${summary.unknown} unknown`);
+          out(
+            `${summary.pass} passed, ${summary.warn} warnings, ${summary.fail} failed, ${summary.unknown} unknown`,
+          );
         }
         process.exitCode = summary.fail > 0 ? 1 : 0;
       } finally {

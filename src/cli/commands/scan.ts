@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { formatBytes } from '../../bhyve/mmio.js';
 import { idPair } from '../../bhyve/ids.js';
+import { formatBytes } from '../../bhyve/mmio.js';
 import { openHost } from '../../host/open.js';
 import { scanHost } from '../../inventory/inventory.js';
 import type { GpuGroup, Inventory } from '../../inventory/types.js';
@@ -53,7 +53,9 @@ export function scanJson(inv: Inventory) {
       pptdevs: h.pptdevs,
       loaderFiles: h.loaderFiles,
       bhyve: { state: h.bhyve.state, detail: h.bhyve.detail },
-      cpu: h.cpu ? { model: h.cpu.cpuModel, vendor: h.cpu.cpuVendor, vtx: h.cpu.vtx, svm: h.cpu.svm } : undefined,
+      cpu: h.cpu
+        ? { model: h.cpu.cpuModel, vendor: h.cpu.cpuVendor, vtx: h.cpu.vtx, svm: h.cpu.svm }
+        : undefined,
       unknown: inv.unknown,
     },
     devices: inv.devices ?? [],
@@ -77,7 +79,12 @@ export function scanJson(inv: Inventory) {
       msix: g.msix,
       intpinQuirk: g.intpinQuirk,
       consoleGpu: g.consoleGpu,
-      bars: g.bars.map((b) => ({ owner: b.owner, size: b.bar.size, is64: b.bar.is64, prefetchable: b.bar.prefetchable })),
+      bars: g.bars.map((b) => ({
+        owner: b.owner,
+        size: b.bar.size,
+        is64: b.bar.is64,
+        prefetchable: b.bar.prefetchable,
+      })),
       mmio: g.mmio,
       warnings: g.warnings,
     })),
@@ -95,7 +102,10 @@ function yn(v: boolean | undefined, good = true): string {
 }
 
 function printGpu(g: GpuGroup): void {
-  out(style.bold(`GPU ${g.id}  ${g.vendorName ?? ''} ${g.name}`.trim()) + `  [${idPair(g)}]${g.consoleGpu ? style.yellow('  (host console)') : ''}`);
+  out(
+    style.bold(`GPU ${g.id}  ${g.vendorName ?? ''} ${g.name}`.trim()) +
+      `  [${idPair(g)}]${g.consoleGpu ? style.yellow('  (host console)') : ''}`,
+  );
   out(
     table(
       ['BHYVE ID', 'SELECTOR', 'ID', 'DRIVER', 'STATE', 'DESCRIPTION'],
@@ -109,7 +119,9 @@ function printGpu(g: GpuGroup): void {
       ]),
     ),
   );
-  const irq = g.capabilitiesKnown ? `MSI ${g.msi ? 'yes' : 'no'}, MSI-X ${g.msix ? 'yes' : 'no'}` : 'capabilities not read';
+  const irq = g.capabilitiesKnown
+    ? `MSI ${g.msi ? 'yes' : 'no'}, MSI-X ${g.msix ? 'yes' : 'no'}`
+    : 'capabilities not read';
   const quirk =
     g.intpinQuirk === 'required'
       ? style.yellow('INTPIN quirk required (NVIDIA without MSI-X)')
@@ -125,7 +137,9 @@ function printGpu(g: GpuGroup): void {
     byFn.set(fn ?? '', [...(byFn.get(fn ?? '') ?? []), `BAR${idx} ${formatBytes(b.bar.size)}${kind}`]);
   }
   out(`  BARs: ${[...byFn].map(([fn, bars]) => `${fn} ${bars.join(', ')}`).join('; ') || 'not read'}`);
-  out(`  MMIO fit: ${g.mmio.fits ? style.green('fits') : style.red('does NOT fit')} (64-bit window ${formatBytes(g.mmio.windows[1].used)} of ${formatBytes(g.mmio.windows[1].capacity)})`);
+  out(
+    `  MMIO fit: ${g.mmio.fits ? style.green('fits') : style.red('does NOT fit')} (64-bit window ${formatBytes(g.mmio.windows[1].used)} of ${formatBytes(g.mmio.windows[1].capacity)})`,
+  );
   for (const w of g.warnings) out(`  ${style.yellow('warning:')} ${w}`);
   out();
 }
@@ -134,23 +148,42 @@ export function printScan(inv: Inventory): void {
   const h = inv.host;
   out(style.bold(`Host ${h.hostname}`) + style.dim(`  (${h.description})`));
   out(`  release: ${h.releaseText ?? style.dim('unknown')}${h.machine ? ` ${h.machine}` : ''}`);
-  const iommu = h.iommu.table === undefined ? style.dim('unknown') : h.iommu.table === 'none' ? style.red('no DMAR/IVRS table') : style.green(`${h.iommu.table} table present`);
+  const iommu =
+    h.iommu.table === undefined
+      ? style.dim('unknown')
+      : h.iommu.table === 'none'
+        ? style.red('no DMAR/IVRS table')
+        : style.green(`${h.iommu.table} table present`);
   const extra = [
     h.iommu.vmmIommuEnable !== undefined ? `hw.vmm.iommu.enable=${h.iommu.vmmIommuEnable}` : '',
-    h.iommu.vmmIommuInitialized !== undefined ? `hw.vmm.iommu.initialized=${h.iommu.vmmIommuInitialized}` : '',
+    h.iommu.vmmIommuInitialized !== undefined
+      ? `hw.vmm.iommu.initialized=${h.iommu.vmmIommuInitialized}`
+      : '',
     h.iommu.amdviEnable !== undefined ? `hw.vmm.amdvi.enable=${h.iommu.amdviEnable}` : '',
   ].filter(Boolean);
   out(`  IOMMU: ${iommu}${extra.length ? ` (${extra.join(', ')})` : ''}`);
-  const how = h.vmm.loaderConf ? 'vmm_load="YES" in loader.conf' : h.vmm.kldList ? style.yellow('rc.conf kld_list only (too late for pptdevs)') : 'not configured to load at boot';
+  const how = h.vmm.loaderConf
+    ? 'vmm_load="YES" in loader.conf'
+    : h.vmm.kldList
+      ? style.yellow('rc.conf kld_list only (too late for pptdevs)')
+      : 'not configured to load at boot';
   out(`  vmm: loaded ${yn(h.vmm.loaded)}; ${how}`);
-  const ppt = h.pptdevs === undefined ? style.dim('unknown') : h.pptdevs.length === 0 ? 'none' : h.pptdevs.map((e) => e.bhyveId).join(' ');
+  const ppt =
+    h.pptdevs === undefined
+      ? style.dim('unknown')
+      : h.pptdevs.length === 0
+        ? 'none'
+        : h.pptdevs.map((e) => e.bhyveId).join(' ');
   out(`  pptdevs: ${ppt}${h.loaderFiles.length ? style.dim(`  (from ${h.loaderFiles.join(', ')})`) : ''}`);
   out(`  bhyve: ${h.bhyve.state} ${style.dim(`(${h.bhyve.detail})`)}`);
   out();
   if (inv.devices === undefined) out(style.red('PCI devices: unknown (pciconf -lbcv not available)'));
   else if (inv.gpus.length === 0) out('No GPU (PCI base class 0x03) found.');
   for (const g of inv.gpus) printGpu(g);
-  for (const s of inv.stale) out(`${style.red('stale pptdevs:')} ${s.reason} (${s.entry.file}:${s.entry.line})${s.lockout ? style.red(' [host lock-out risk]') : ''}`);
+  for (const s of inv.stale)
+    out(
+      `${style.red('stale pptdevs:')} ${s.reason} (${s.entry.file}:${s.entry.line})${s.lockout ? style.red(' [host lock-out risk]') : ''}`,
+    );
   for (const w of inv.warnings) out(`${style.yellow('warning:')} ${w}`);
   for (const u of inv.unknown) out(style.dim(`unknown: ${u}`));
 }

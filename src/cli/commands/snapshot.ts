@@ -23,7 +23,11 @@ export function register(program: Command): void {
     .command('snapshot')
     .description('record this host (or --host) into a snapshot file')
     .requiredOption('-o, --output <file>', 'where to write the snapshot (- for stdout)')
-    .option('--redact', 'drop values of secret-looking keys (*password*, *secret*, *_key) in config files (default)', true)
+    .option(
+      '--redact',
+      'drop values of secret-looking keys (*password*, *secret*, *_key) in config files (default)',
+      true,
+    )
     .option('--no-redact', 'keep every value')
     .option('--description <text>', 'free text stored in the snapshot')
     .addHelpText('after', HELP)
@@ -48,11 +52,22 @@ export function register(program: Command): void {
         if (opts.output === '-') process.stdout.write(text);
         else await new LocalHost().writeFile(opts.output, text);
         for (const r of redacted) note(`redacted ${r}`);
-        const unknown = raw.commands.filter((c) => c.state !== 'ok').map((c) => `${c.argv.join(' ')} (${c.reason})`);
+        const unknown = raw.commands
+          .filter((c) => c.state !== 'ok')
+          .map((c) => `${c.argv.join(' ')} (${c.reason})`);
         if (unknown.length) note(`not recorded: ${unknown.join('; ')}`);
         if (g.json && opts.output !== '-')
-          printJson({ schemaVersion: 1, output: opts.output, commands: snapshot.commands.length, files: Object.keys(snapshot.files).length, redacted });
-        else if (opts.output !== '-') note(`wrote ${opts.output}: ${snapshot.commands.length} commands, ${Object.keys(snapshot.files).length} files`);
+          printJson({
+            schemaVersion: 1,
+            output: opts.output,
+            commands: snapshot.commands.length,
+            files: Object.keys(snapshot.files).length,
+            redacted,
+          });
+        else if (opts.output !== '-')
+          note(
+            `wrote ${opts.output}: ${snapshot.commands.length} commands, ${Object.keys(snapshot.files).length} files`,
+          );
       } finally {
         await host.close();
       }

@@ -14,14 +14,25 @@ function reserved(g: GpuGroup, ctx: DoctorContext): CheckResult {
   const id = `gpu.${g.id}.reserved`;
   const title = `GPU ${g.id}: every function reserved (pptdevs) and on ppt`;
   const ev = g.functions.map(
-    (f) => `${f.device.bhyveId} ${idPair(f.device)} ${f.device.driver ?? 'none'}${f.device.unit ?? ''}: ${f.state}`,
+    (f) =>
+      `${f.device.bhyveId} ${idPair(f.device)} ${f.device.driver ?? 'none'}${f.device.unit ?? ''}: ${f.state}`,
   );
   const fix = `bhyve-gpu attach ${g.id}${vmHint(ctx)} --yes, then reboot`;
-  if (ctx.inventory.host.pptdevs === undefined) return result(id, title, 'UNKNOWN', [...ev, 'loader.conf not available']);
+  if (ctx.inventory.host.pptdevs === undefined)
+    return result(id, title, 'UNKNOWN', [...ev, 'loader.conf not available']);
   if (g.functions.every((f) => f.state === 'ppt-attached')) {
     const unlisted = g.functions.filter((f) => !f.reserved);
     if (unlisted.length)
-      return result(id, title, 'WARN', [...ev, `on ppt but not in pptdevs (bound at runtime?): ${unlisted.map((f) => f.device.bhyveId).join(' ')}; lost at reboot`], fix);
+      return result(
+        id,
+        title,
+        'WARN',
+        [
+          ...ev,
+          `on ppt but not in pptdevs (bound at runtime?): ${unlisted.map((f) => f.device.bhyveId).join(' ')}; lost at reboot`,
+        ],
+        fix,
+      );
     return result(id, title, 'PASS', ev);
   }
   const pending = g.functions.filter((f) => f.state === 'reserved-not-attached');
@@ -32,11 +43,24 @@ function reserved(g: GpuGroup, ctx: DoctorContext): CheckResult {
       id,
       title,
       late ? 'FAIL' : 'WARN',
-      [...ev, late ? 'vmm is loaded from kld_list: too late to claim them' : 'reserved in pptdevs: a reboot is pending'],
-      late ? 'sysrc -f /boot/loader.conf vmm_load=YES && reboot' : 'reboot (or bhyve-gpu attach --now to bind without a reboot)',
+      [
+        ...ev,
+        late
+          ? 'vmm is loaded from kld_list: too late to claim them'
+          : 'reserved in pptdevs: a reboot is pending',
+      ],
+      late
+        ? 'sysrc -f /boot/loader.conf vmm_load=YES && reboot'
+        : 'reboot (or bhyve-gpu attach --now to bind without a reboot)',
     );
   }
-  return result(id, title, 'FAIL', [...ev, `not in pptdevs: ${missing.map((f) => f.device.bhyveId).join(' ')}`], fix);
+  return result(
+    id,
+    title,
+    'FAIL',
+    [...ev, `not in pptdevs: ${missing.map((f) => f.device.bhyveId).join(' ')}`],
+    fix,
+  );
 }
 
 function interrupts(g: GpuGroup, ctx: DoctorContext): CheckResult {
@@ -44,7 +68,11 @@ function interrupts(g: GpuGroup, ctx: DoctorContext): CheckResult {
   const title = `GPU ${g.id}: interrupts (MSI/MSI-X) and the NVIDIA INTPIN quirk`;
   if (!g.capabilitiesKnown) return result(id, title, 'UNKNOWN', ['pciconf -c capability lines not captured']);
   const ev = [`MSI: ${g.msi ? 'yes' : 'no'}, MSI-X: ${g.msix ? 'yes' : 'no'}`];
-  if (!g.msi && !g.msix) return result(id, title, 'WARN', [...ev, 'no MSI or MSI-X: the guest must use legacy INTx, which bhyve passthru does not route']);
+  if (!g.msi && !g.msix)
+    return result(id, title, 'WARN', [
+      ...ev,
+      'no MSI or MSI-X: the guest must use legacy INTx, which bhyve passthru does not route',
+    ]);
   if (g.intpinQuirk === 'not-needed') return result(id, title, 'PASS', ev);
   const bhyve = ctx.inventory.host.bhyve;
   const quirk = bhyve.manifest?.patches.some((p) => /intpin/i.test(p.name));
@@ -53,33 +81,75 @@ function interrupts(g: GpuGroup, ctx: DoctorContext): CheckResult {
       ? 'NVIDIA without MSI-X: the driver refuses a device with INTPIN 0 ("Can\'t find an IRQ for your NVIDIA card!"); stock bhyve shows INTPIN 0'
       : 'NVIDIA with MSI-X: probe passes without the quirk on current drivers; older driver branches still need it',
   );
-  if (bhyve.state === 'patched' && quirk) return result(id, title, 'PASS', [...ev, 'installed bhyve carries the INTPIN quirk']);
+  if (bhyve.state === 'patched' && quirk)
+    return result(id, title, 'PASS', [...ev, 'installed bhyve carries the INTPIN quirk']);
   if (bhyve.state === 'unknown') return result(id, title, 'UNKNOWN', [...ev, 'installed bhyve unknown']);
-  return result(id, title, g.intpinQuirk === 'required' ? 'FAIL' : 'WARN', [...ev, `installed bhyve: ${bhyve.state}`], PATCH_FIX);
+  return result(
+    id,
+    title,
+    g.intpinQuirk === 'required' ? 'FAIL' : 'WARN',
+    [...ev, `installed bhyve: ${bhyve.state}`],
+    PATCH_FIX,
+  );
 }
 
 function mmio(g: GpuGroup): CheckResult {
   const id = `gpu.${g.id}.mmio`;
   const title = `GPU ${g.id}: BARs fit bhyve's guest MMIO windows`;
   if (g.bars.length === 0) return result(id, title, 'UNKNOWN', ['pciconf -b BAR lines not captured']);
-  const ev = g.mmio.windows.map((w) => `${w.window} window: ${formatBytes(w.used)} used of ${formatBytes(w.capacity)}`);
-  const big = g.bars.filter((b) => b.bar.is64 && b.bar.size >= 8 * 1024 ** 3).map((b) => `${b.owner} ${formatBytes(b.bar.size)}`);
+  const ev = g.mmio.windows.map(
+    (w) => `${w.window} window: ${formatBytes(w.used)} used of ${formatBytes(w.capacity)}`,
+  );
+  const big = g.bars
+    .filter((b) => b.bar.is64 && b.bar.size >= 8 * 1024 ** 3)
+    .map((b) => `${b.owner} ${formatBytes(b.bar.size)}`);
   if (!g.mmio.fits) {
-    const over = g.mmio.windows.filter((w) => !w.fits).map((w) => `${w.overflow?.owner} (${formatBytes(w.overflow?.bar.size ?? 0)}) does not fit the ${w.window} window`);
-    return result(id, title, 'FAIL', [...ev, ...over], "this GPU cannot be passed to a bhyve guest as is: bhyve's 64-bit window is 32 GiB (PCI_EMUL_MEMSIZE64); use a board with a smaller BAR1 or shrink it (Resizable BAR off)");
+    const over = g.mmio.windows
+      .filter((w) => !w.fits)
+      .map(
+        (w) =>
+          `${w.overflow?.owner} (${formatBytes(w.overflow?.bar.size ?? 0)}) does not fit the ${w.window} window`,
+      );
+    return result(
+      id,
+      title,
+      'FAIL',
+      [...ev, ...over],
+      "this GPU cannot be passed to a bhyve guest as is: bhyve's 64-bit window is 32 GiB (PCI_EMUL_MEMSIZE64); use a board with a smaller BAR1 or shrink it (Resizable BAR off)",
+    );
   }
-  if (big.length) return result(id, title, 'WARN', [...ev, `large BAR: ${big.join(', ')}: it fills most of the 32 GiB window; a second such GPU in the same guest will not fit; enable Above 4G decoding in the host firmware`]);
+  if (big.length)
+    return result(id, title, 'WARN', [
+      ...ev,
+      `large BAR: ${big.join(', ')}: it fills most of the 32 GiB window; a second such GPU in the same guest will not fit; enable Above 4G decoding in the host firmware`,
+    ]);
   return result(id, title, 'PASS', ev);
 }
 
 function consoleGpu(g: GpuGroup): CheckResult[] {
   if (!g.consoleGpu) return [];
-  return [result(`gpu.${g.id}.console`, `GPU ${g.id}: not the host console`, 'WARN', ['dmesg.boot: this GPU is the boot video device'], 'pass a GPU that is not the console, or use a serial/other console before reserving it')];
+  return [
+    result(
+      `gpu.${g.id}.console`,
+      `GPU ${g.id}: not the host console`,
+      'WARN',
+      ['dmesg.boot: this GPU is the boot video device'],
+      'pass a GPU that is not the console, or use a serial/other console before reserving it',
+    ),
+  ];
 }
 
 export const gpuChecks: Check = (ctx) => {
   const inv = ctx.inventory;
-  if (inv.devices === undefined) return [result('gpu', 'GPUs', 'UNKNOWN', inv.unknown.filter((u) => u.startsWith('pciconf')))];
+  if (inv.devices === undefined)
+    return [
+      result(
+        'gpu',
+        'GPUs',
+        'UNKNOWN',
+        inv.unknown.filter((u) => u.startsWith('pciconf')),
+      ),
+    ];
   if (inv.gpus.length === 0) return [result('gpu', 'GPUs', 'FAIL', ['no PCI display-class device found'])];
   return inv.gpus
     .filter((g) => !g.consoleGpu || inv.gpus.length === 1 || g.functions.some((f) => f.reserved))

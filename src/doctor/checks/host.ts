@@ -6,25 +6,61 @@ export const cpuVirtualisation: Check = ({ inventory }) => {
   const title = 'CPU virtualisation (VT-x + EPT + UG, or AMD-V + NP)';
   if (!cpu) return [result('host.cpu', title, 'UNKNOWN', ['/var/run/dmesg.boot not available'])];
   if (cpu.hypervisor)
-    return [result('host.cpu', title, 'WARN', [`this FreeBSD runs as a guest of ${cpu.hypervisor}: passthrough needs nested IOMMU support`])];
+    return [
+      result('host.cpu', title, 'WARN', [
+        `this FreeBSD runs as a guest of ${cpu.hypervisor}: passthrough needs nested IOMMU support`,
+      ]),
+    ];
   if (cpu.vtx) {
     const v = cpu.vtx;
     const ev = [`dmesg.boot line ${v.line}: VT-x: ${v.flags.join(',')}`];
     if (v.disabledInBios)
-      return [result('host.cpu', title, 'FAIL', ev, 'enable Intel VT-x (and VT-d) in the firmware setup, then reboot')];
+      return [
+        result(
+          'host.cpu',
+          title,
+          'FAIL',
+          ev,
+          'enable Intel VT-x (and VT-d) in the firmware setup, then reboot',
+        ),
+      ];
     if (!v.ept || !v.unrestrictedGuest)
-      return [result('host.cpu', title, 'FAIL', [...ev, `missing: ${[!v.ept && 'EPT', !v.unrestrictedGuest && 'UG'].filter(Boolean).join(', ')}`], 'bhyve needs a CPU with EPT and unrestricted guest (Westmere or newer)')];
+      return [
+        result(
+          'host.cpu',
+          title,
+          'FAIL',
+          [...ev, `missing: ${[!v.ept && 'EPT', !v.unrestrictedGuest && 'UG'].filter(Boolean).join(', ')}`],
+          'bhyve needs a CPU with EPT and unrestricted guest (Westmere or newer)',
+        ),
+      ];
     return [result('host.cpu', title, 'PASS', ev)];
   }
   if (cpu.svm) {
     const s = cpu.svm;
     const ev = [`dmesg.boot line ${s.line}: SVM: ${s.flags.join(',')}`];
-    if (s.disabledInBios) return [result('host.cpu', title, 'FAIL', ev, 'enable SVM / AMD-V (and IOMMU) in the firmware setup, then reboot')];
-    if (!s.nestedPaging) return [result('host.cpu', title, 'FAIL', ev, 'bhyve needs AMD-V with nested paging (NP)')];
+    if (s.disabledInBios)
+      return [
+        result(
+          'host.cpu',
+          title,
+          'FAIL',
+          ev,
+          'enable SVM / AMD-V (and IOMMU) in the firmware setup, then reboot',
+        ),
+      ];
+    if (!s.nestedPaging)
+      return [result('host.cpu', title, 'FAIL', ev, 'bhyve needs AMD-V with nested paging (NP)')];
     return [result('host.cpu', title, 'PASS', ev)];
   }
   return [
-    result('host.cpu', title, 'FAIL', [`no VT-x or SVM line in dmesg.boot (CPU: ${cpu.cpuModel ?? 'unknown'})`], 'enable virtualisation (VT-x / AMD-V) in the firmware setup; an old CPU may lack it'),
+    result(
+      'host.cpu',
+      title,
+      'FAIL',
+      [`no VT-x or SVM line in dmesg.boot (CPU: ${cpu.cpuModel ?? 'unknown'})`],
+      'enable virtualisation (VT-x / AMD-V) in the firmware setup; an old CPU may lack it',
+    ),
   ];
 };
 
@@ -33,19 +69,40 @@ export const iommu: Check = ({ inventory }) => {
   const title = 'IOMMU (VT-d / AMD-Vi) present and enabled for vmm';
   const out = [];
   const amd = h.cpu?.cpuVendor === 'amd' || h.iommu.table === 'IVRS';
-  if (h.iommu.table === undefined) out.push(result('host.iommu', title, 'UNKNOWN', ['acpidump -t not available']));
+  if (h.iommu.table === undefined)
+    out.push(result('host.iommu', title, 'UNKNOWN', ['acpidump -t not available']));
   else if (h.iommu.table === 'none')
     out.push(
-      result('host.iommu', title, 'FAIL', ['acpidump -t: no DMAR or IVRS table'], amd
-        ? 'enable IOMMU / AMD-Vi in the firmware setup, then reboot'
-        : 'enable VT-d in the firmware setup, then reboot (vm-bhyve refuses passthru without a DMAR table)'),
+      result(
+        'host.iommu',
+        title,
+        'FAIL',
+        ['acpidump -t: no DMAR or IVRS table'],
+        amd
+          ? 'enable IOMMU / AMD-Vi in the firmware setup, then reboot'
+          : 'enable VT-d in the firmware setup, then reboot (vm-bhyve refuses passthru without a DMAR table)',
+      ),
     );
   else out.push(result('host.iommu', title, 'PASS', [`acpidump -t: ${h.iommu.table} table present`]));
   if (h.iommu.vmmIommuEnable === '0')
-    out.push(result('host.iommu.vmm', 'vmm may use the IOMMU', 'FAIL', ['hw.vmm.iommu.enable: 0'], 'remove hw.vmm.iommu.enable="0" from /boot/loader.conf and reboot'));
+    out.push(
+      result(
+        'host.iommu.vmm',
+        'vmm may use the IOMMU',
+        'FAIL',
+        ['hw.vmm.iommu.enable: 0'],
+        'remove hw.vmm.iommu.enable="0" from /boot/loader.conf and reboot',
+      ),
+    );
   if (amd && h.iommu.table === 'IVRS' && h.iommu.amdviEnable !== '1')
     out.push(
-      result('host.iommu.amdvi', 'AMD-Vi enabled for vmm', h.iommu.amdviEnable === undefined ? 'UNKNOWN' : 'FAIL', [`hw.vmm.amdvi.enable: ${h.iommu.amdviEnable ?? 'unknown'}`], 'sysrc -f /boot/loader.conf hw.vmm.amdvi.enable=1 && reboot'),
+      result(
+        'host.iommu.amdvi',
+        'AMD-Vi enabled for vmm',
+        h.iommu.amdviEnable === undefined ? 'UNKNOWN' : 'FAIL',
+        [`hw.vmm.amdvi.enable: ${h.iommu.amdviEnable ?? 'unknown'}`],
+        'sysrc -f /boot/loader.conf hw.vmm.amdvi.enable=1 && reboot',
+      ),
     );
   return out;
 };
@@ -61,7 +118,18 @@ export const vmmLoad: Check = ({ inventory }) => {
   const fix = 'sysrc -f /boot/loader.conf vmm_load=YES (bhyve-gpu attach does this), then reboot';
   if (v.loaderConf) return [result('host.vmm', title, 'PASS', ev)];
   if (v.kldList)
-    return [result('host.vmm', title, 'FAIL', [...ev, 'kld_list loads vmm after the PCI drivers attached: pptdevs devices stay with their host drivers'], fix)];
+    return [
+      result(
+        'host.vmm',
+        title,
+        'FAIL',
+        [
+          ...ev,
+          'kld_list loads vmm after the PCI drivers attached: pptdevs devices stay with their host drivers',
+        ],
+        fix,
+      ),
+    ];
   if (v.loaderConf === undefined) return [result('host.vmm', title, 'UNKNOWN', ev)];
   return [result('host.vmm', title, 'FAIL', ev, fix)];
 };
@@ -72,13 +140,20 @@ export const stalePptdevs: Check = ({ inventory }) => {
   if (p === undefined || inventory.devices === undefined)
     return [result('host.pptdevs', title, 'UNKNOWN', ['loader.conf or pciconf not available'])];
   if (inventory.stale.length === 0)
-    return [result('host.pptdevs', title, 'PASS', [p.length ? `pptdevs: ${p.map((e) => e.bhyveId).join(' ')}` : 'pptdevs: none'])];
+    return [
+      result('host.pptdevs', title, 'PASS', [
+        p.length ? `pptdevs: ${p.map((e) => e.bhyveId).join(' ')}` : 'pptdevs: none',
+      ]),
+    ];
   return [
     result(
       'host.pptdevs',
       title,
       'FAIL',
-      inventory.stale.map((s) => `${s.entry.file}:${s.entry.line} ${s.entry.variable}: ${s.reason}${s.lockout ? ' -- reserving it at the next boot locks the host out' : ''}`),
+      inventory.stale.map(
+        (s) =>
+          `${s.entry.file}:${s.entry.line} ${s.entry.variable}: ${s.reason}${s.lockout ? ' -- reserving it at the next boot locks the host out' : ''}`,
+      ),
       `remove the stale entries before the next boot: bhyve-gpu attach <gpu> --remove-stale (or edit ${inventory.stale[0]?.entry.file})`,
     ),
   ];
@@ -89,9 +164,27 @@ export const installedBhyve: Check = ({ inventory }) => {
   const title = 'installed bhyve';
   const patches = b.manifest?.patches.map((p) => p.name).join(', ');
   if (b.state === 'patched')
-    return [result('host.bhyve', title, 'PASS', [b.detail, `patches: ${patches || 'none'}`, `commit: ${b.manifest?.source?.commit ?? 'unknown'}`])];
+    return [
+      result('host.bhyve', title, 'PASS', [
+        b.detail,
+        `patches: ${patches || 'none'}`,
+        `commit: ${b.manifest?.source?.commit ?? 'unknown'}`,
+      ]),
+    ];
   if (b.state === 'overwritten')
-    return [result('host.bhyve', title, 'FAIL', [b.detail, `expected sha256 ${b.manifest?.files.find((f) => f.path === '/usr/sbin/bhyve')?.sha256}`, `found sha256 ${b.sha256}`], 'bhyve-gpu install --src /usr/local/bhyve-gpu/src (after bhyve-gpu build), or rebuild if the release changed')];
+    return [
+      result(
+        'host.bhyve',
+        title,
+        'FAIL',
+        [
+          b.detail,
+          `expected sha256 ${b.manifest?.files.find((f) => f.path === '/usr/sbin/bhyve')?.sha256}`,
+          `found sha256 ${b.sha256}`,
+        ],
+        'bhyve-gpu install --src /usr/local/bhyve-gpu/src (after bhyve-gpu build), or rebuild if the release changed',
+      ),
+    ];
   if (b.state === 'stock') return [result('host.bhyve', title, 'PASS', [b.detail])];
   return [result('host.bhyve', title, 'UNKNOWN', [b.detail])];
 };

@@ -21,7 +21,11 @@ export function readPassthru(text: string): PassthruEntry[] {
       out.push({ index: i, bhyveId: v.trim() });
       continue;
     }
-    out.push({ index: i, bhyveId: m[1] as string, ...(m[2] ? { guest: { slot: Number(m[2]), func: Number(m[3]) } } : {}) });
+    out.push({
+      index: i,
+      bhyveId: m[1] as string,
+      ...(m[2] ? { guest: { slot: Number(m[2]), func: Number(m[3]) } } : {}),
+    });
   }
   return out;
 }
@@ -37,22 +41,42 @@ export const vmChecks: Check = (ctx) => {
   if (!vm) return [];
   const p = `vm.${vm.name}`;
   if (vm.text === undefined)
-    return [result(`${p}.config`, `VM ${vm.name}: vm-bhyve config`, 'FAIL', [vm.path ? `${vm.path}: not found` : 'vm_dir not set in rc.conf'], `vm create ${vm.name} (vm-bhyve), then bhyve-gpu attach <gpu> --vm ${vm.name}`)];
+    return [
+      result(
+        `${p}.config`,
+        `VM ${vm.name}: vm-bhyve config`,
+        'FAIL',
+        [vm.path ? `${vm.path}: not found` : 'vm_dir not set in rc.conf'],
+        `vm create ${vm.name} (vm-bhyve), then bhyve-gpu attach <gpu> --vm ${vm.name}`,
+      ),
+    ];
   const out: CheckResult[] = [];
   const a = parseShVars(vm.text).assignments;
   const entries = readPassthru(vm.text);
   const gpus = ctx.inventory.gpus;
   const title = `VM ${vm.name}: every GPU function passed through, with a sane guest slot`;
-  if (entries.length === 0) out.push(result(`${p}.passthru`, title, 'FAIL', [`${vm.path}: no passthruN entry`], `bhyve-gpu attach <gpu> --vm ${vm.name} --yes`));
+  if (entries.length === 0)
+    out.push(
+      result(
+        `${p}.passthru`,
+        title,
+        'FAIL',
+        [`${vm.path}: no passthruN entry`],
+        `bhyve-gpu attach <gpu> --vm ${vm.name} --yes`,
+      ),
+    );
   else {
-    const ev = entries.map((e) => `passthru${e.index}="${e.bhyveId}${e.guest ? `=${e.guest.slot}:${e.guest.func}` : ''}"`);
+    const ev = entries.map(
+      (e) => `passthru${e.index}="${e.bhyveId}${e.guest ? `=${e.guest.slot}:${e.guest.func}` : ''}"`,
+    );
     const problems: string[] = [];
     const bad = entries.filter((e) => !parseBhyveId(e.bhyveId));
     if (bad.length) problems.push(`not a B/S/F: ${bad.map((e) => e.bhyveId).join(', ')}`);
     const used = new Map<string, string>();
     for (const e of entries) {
       if (!e.guest) continue;
-      if (e.guest.slot === 0 || e.guest.slot === 31 || e.guest.slot > 31) problems.push(`passthru${e.index}: guest slot ${e.guest.slot} is reserved (0 host bridge, 31 LPC)`);
+      if (e.guest.slot === 0 || e.guest.slot === 31 || e.guest.slot > 31)
+        problems.push(`passthru${e.index}: guest slot ${e.guest.slot} is reserved (0 host bridge, 31 LPC)`);
       const k = `${e.guest.slot}:${e.guest.func}`;
       if (used.has(k)) problems.push(`passthru${e.index} and ${used.get(k)} both use guest ${k}`);
       used.set(k, `passthru${e.index}`);
@@ -61,44 +85,102 @@ export const vmChecks: Check = (ctx) => {
     for (const e of entries) {
       const g = gpuOf(e, gpus);
       if (g) groups.add(g);
-      else if (ctx.inventory.devices && !ctx.inventory.devices.some((d) => d.bhyveId === e.bhyveId)) problems.push(`passthru${e.index}: no device at ${e.bhyveId} on the host`);
+      else if (ctx.inventory.devices && !ctx.inventory.devices.some((d) => d.bhyveId === e.bhyveId))
+        problems.push(`passthru${e.index}: no device at ${e.bhyveId} on the host`);
     }
     for (const g of groups) {
       const missing = g.functions.filter((f) => !entries.some((e) => e.bhyveId === f.device.bhyveId));
-      if (missing.length) problems.push(`GPU ${g.id}: functions not passed: ${missing.map((f) => f.device.bhyveId).join(' ')} (all functions of a GPU must go to the same guest)`);
+      if (missing.length)
+        problems.push(
+          `GPU ${g.id}: functions not passed: ${missing.map((f) => f.device.bhyveId).join(' ')} (all functions of a GPU must go to the same guest)`,
+        );
       const fns = entries.filter((e) => g.functions.some((f) => f.device.bhyveId === e.bhyveId));
       if (fns.some((e) => !e.guest) && groups.size + entries.length - fns.length > 1)
-        problems.push(`GPU ${g.id}: entries without =slot:func can be merged with other devices by vm-bhyve's bus-based grouping`);
+        problems.push(
+          `GPU ${g.id}: entries without =slot:func can be merged with other devices by vm-bhyve's bus-based grouping`,
+        );
     }
     if (groups.size === 0 && gpus.length > 0) problems.push('no passthruN entry names a GPU');
-    out.push(result(`${p}.passthru`, title, problems.length ? 'FAIL' : 'PASS', [...ev, ...problems], problems.length ? `bhyve-gpu attach <gpu> --vm ${vm.name} --yes` : undefined));
+    out.push(
+      result(
+        `${p}.passthru`,
+        title,
+        problems.length ? 'FAIL' : 'PASS',
+        [...ev, ...problems],
+        problems.length ? `bhyve-gpu attach <gpu> --vm ${vm.name} --yes` : undefined,
+      ),
+    );
   }
   const wired = effectiveValue(a, 'wired_memory');
   out.push(
     /^yes$/i.test(wired ?? '')
       ? result(`${p}.wired-memory`, `VM ${vm.name}: guest memory wired`, 'PASS', ['wired_memory="yes"'])
-      : result(`${p}.wired-memory`, `VM ${vm.name}: guest memory wired`, 'WARN', [`wired_memory=${wired === undefined ? '(unset)' : `"${wired}"`}`, 'vm-bhyve adds -S itself when passthruN is set; without it, bhyve stops with "passthru requires guest memory to be wired"'], `bhyve-gpu attach <gpu> --vm ${vm.name} --yes (sets wired_memory="yes")`),
+      : result(
+          `${p}.wired-memory`,
+          `VM ${vm.name}: guest memory wired`,
+          'WARN',
+          [
+            `wired_memory=${wired === undefined ? '(unset)' : `"${wired}"`}`,
+            'vm-bhyve adds -S itself when passthruN is set; without it, bhyve stops with "passthru requires guest memory to be wired"',
+          ],
+          `bhyve-gpu attach <gpu> --vm ${vm.name} --yes (sets wired_memory="yes")`,
+        ),
   );
   const loader = effectiveValue(a, 'loader');
   out.push(
     loader !== undefined && UEFI.has(loader)
       ? result(`${p}.loader`, `VM ${vm.name}: UEFI loader`, 'PASS', [`loader="${loader}"`])
-      : result(`${p}.loader`, `VM ${vm.name}: UEFI loader`, 'FAIL', [`loader=${loader === undefined ? '(unset)' : `"${loader}"`}: GPU passthrough needs UEFI firmware (option ROM, 64-bit BAR placement)`], `bhyve-gpu attach <gpu> --vm ${vm.name} --yes (sets loader="uefi"; reinstall the guest if it was installed with bhyveload/grub)`),
+      : result(
+          `${p}.loader`,
+          `VM ${vm.name}: UEFI loader`,
+          'FAIL',
+          [
+            `loader=${loader === undefined ? '(unset)' : `"${loader}"`}: GPU passthrough needs UEFI firmware (option ROM, 64-bit BAR placement)`,
+          ],
+          `bhyve-gpu attach <gpu> --vm ${vm.name} --yes (sets loader="uefi"; reinstall the guest if it was installed with bhyveload/grub)`,
+        ),
   );
-  if (vm.instance === undefined) out.push(result(`${p}.instance`, `VM ${vm.name}: no stale VM instance`, 'UNKNOWN', ['/dev/vmm not listed']));
+  if (vm.instance === undefined)
+    out.push(
+      result(`${p}.instance`, `VM ${vm.name}: no stale VM instance`, 'UNKNOWN', ['/dev/vmm not listed']),
+    );
   else if (vm.instance)
-    out.push(result(`${p}.instance`, `VM ${vm.name}: no stale VM instance`, 'WARN', [`/dev/vmm/${vm.name} exists: the VM is running, or a stale instance is left`], `if it is not running: bhyvectl --destroy --vm=${vm.name}; configuration changes apply at the next start`));
-  else out.push(result(`${p}.instance`, `VM ${vm.name}: no stale VM instance`, 'PASS', [`/dev/vmm/${vm.name} absent`]));
+    out.push(
+      result(
+        `${p}.instance`,
+        `VM ${vm.name}: no stale VM instance`,
+        'WARN',
+        [`/dev/vmm/${vm.name} exists: the VM is running, or a stale instance is left`],
+        `if it is not running: bhyvectl --destroy --vm=${vm.name}; configuration changes apply at the next start`,
+      ),
+    );
+  else
+    out.push(
+      result(`${p}.instance`, `VM ${vm.name}: no stale VM instance`, 'PASS', [`/dev/vmm/${vm.name} absent`]),
+    );
   return out;
 };
 
 export const guestLogChecks: Check = (ctx) => {
   if (!ctx.guestFindings) return [];
   if (ctx.guestFindings.length === 0 || ctx.guestFindings.every((f) => f.severity === 'info'))
-    return [result('guest.log', 'guest log: no failure signature', 'PASS', ctx.guestFindings.map((f) => `${f.id}: ${f.title}`))];
+    return [
+      result(
+        'guest.log',
+        'guest log: no failure signature',
+        'PASS',
+        ctx.guestFindings.map((f) => `${f.id}: ${f.title}`),
+      ),
+    ];
   return ctx.guestFindings
     .filter((f) => f.severity !== 'info')
     .map((f) =>
-      result(`guest.${f.id}`, `guest log: ${f.title}`, f.severity === 'error' ? 'FAIL' : 'WARN', f.evidence.slice(0, 3).map((e) => `${e.file}:${e.line}: ${e.text}`), f.fix),
+      result(
+        `guest.${f.id}`,
+        `guest log: ${f.title}`,
+        f.severity === 'error' ? 'FAIL' : 'WARN',
+        f.evidence.slice(0, 3).map((e) => `${e.file}:${e.line}: ${e.text}`),
+        f.fix,
+      ),
     );
 };

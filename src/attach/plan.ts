@@ -1,0 +1,252 @@
+import { type ConfFile, ensureVmmLoad, LOADER_CONF, planPptdevs, vmmLoadState } from '../conf/loader-conf.js';
+import { parseShDoc } from '../conf/shvars.js';
+import { planGuestPassthru, removeGuestPassthru } from '../conf/vm-conf.js';
+import { ParseError, ToolError } from '../errors.js';
+import { fileText, loaderFileOrder } from '../inventory/collect.js';
+import { lockoutReason } from '../inventory/gpus.js';
+import { RC_CONF_FILES } from '../inventory/probes.js';
+import type { GpuGroup, Inventory } from '../inventory/types.js';
+import type { JournalEntry } from '../plan/journal.js';
+import { type CommandStep, makeFileEdit, type Plan } from '../plan/types.js';
+
+export interface AttachOptions {
+  vm?: string;
+  rom?: string;
+  /** Also bind the functions to ppt now with devctl (no reboot). */
+  now?: boolean;
+  /** Remove stale pptdevs entries as part of the plan. */
+  removeStale?: boolean;
+  /** Proceed despite stale entries or lock-out risks. */
+  force?: boolean;
+}
+
+/** A vm-bhyve guest config on the host. */
+export interface VmConfig {
+  name: string;
+  path: string;
+  text: string;
+}
+
+/** Where vm-bhyve keeps the guest's config, and refuse a running guest. */
+export function findVmConfig(inv: Inventory, name: string): VmConfig {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name))
+    throw new ToolError('vm-name', `"${name}" is not a vm-bhyve guest name`, { exitCode: 2 });
+  const vmDir = inv.host.vmDir;
+  if (!vmDir)
+    throw new ToolError(
+      'vm-dir',
+      'vm_dir is not set in /etc/rc.conf (or its ZFS mountpoint could not be read)',
+      {
+        hint: 'install and initialise vm-bhyve (sysrc vm_enable=YES vm_dir=zfs:pool/vms; vm init), or use bhyve-gpu vm-args for raw bhyve',
+      },
+    );
+  const path = `${vmDir}/${name}/${name}.conf`;
+  const text = fileText(inv.raw, path);
+  if (text === undefined)
+    throw new ToolError('vm-missing', `no vm-bhyve guest "${name}": ${path} not found`, {
+      hint: `create it first: vm create ${name}`,
+    });
+  if (inv.host.runningVms?.includes(name))
+    throw new ToolError(
+      'vm-running',
+      `guest "${name}" is running (/dev/vmm/${name} exists): refusing to change its config`,
+      {
+        hint: `stop it first: vm stop ${name} (or, for a stale instance, bhyvectl --destroy --vm=${name})`,
+      },
+    );
+  return { name, path, text };
+}
+
+function loaderFiles(inv: Inventory): ConfFile[] {
+  return loaderFileOrder(inv.raw)
+    .filter((f) => f.state === 'ok' && f.text !== undefined)
+    .map((f) => ({ path: f.path, text: f.text as string }));
+}
+
+/** Refusals that protect the host: stale pptdevs entries, and devices whose loss locks the host out. */
+export function safetyProblems(inv: Inventory, gpu: GpuGroup, opts: AttachOptions): string[] {
+  const problems: string[] = [];
+  if (!opts.removeStale)
+    for (const s of inv.stale)
+      problems.push(
+        `stale pptdevs entry ${s.entry.bhyveId} (${s.entry.file}:${s.entry.line}): ${s.reason}${s.lockout ? '; at the next boot the host loses it' : ''}`,
+      );
+  for (const f of gpu.functions) {
+    const why = lockoutReason(f.device, inv.host);
+    if (why) problems.push(`${f.device.bhyveId}: ${why}`);
+  }
+  return problems;
+}
+
+function devctlSteps(gpu: GpuGroup): CommandStep[] {
+  return gpu.functions
+    .filter((f) => f.state !== 'ppt-attached')
+    .map((f) => {
+      const sel = f.device.selector;
+      const undo = f.device.driver
+        ? ['devctl', 'set', 'driver', '-f', sel, f.device.driver]
+        : ['devctl', 'clear', 'driver', '-f', sel];
+      return {
+        kind: 'command' as const,
+        argv: ['devctl', 'set', 'driver', '-f', sel, 'ppt'],
+        reason: `bind ${f.device.bhyveId} to ppt now (was ${f.device.driver ? `${f.device.driver}${f.device.unit ?? ''}` : 'no driver'})`,
+        undo,
+      };
+    });
+}
+
+/** The plan that reserves the GPU (pptdevs, vmm_load) and gives every function to the guest. */
+export function buildAttachPlan(inv: Inventory, gpu: GpuGroup, opts: AttachOptions): Plan {
+  const problems = safetyProblems(inv, gpu, opts);
+  if (problems.length && !opts.force)
+    throw new ToolError('unsafe', `refusing to attach ${gpu.id}:\n  ${problems.join('\n  ')}`, {
+      hint: inv.stale.length
+        ? 'add --remove-stale to drop the stale entries in the same change, or fix /boot/loader.conf by hand; --force overrides'
+        : '--force overrides (only if you have another way into the host)',
+    });
+  const notes: string[] = problems.map((p) => `forced: ${p}`);
+  const files = loaderFiles(inv);
+  const ids = gpu.functions.map((f) => f.device.bhyveId);
+  const stale = opts.removeStale ? inv.stale.map((s) => s.entry.bhyveId) : [];
+  const pptdevs = planPptdevs(files, { add: ids, remove: stale });
+  notes.push(...pptdevs.warnings);
+  const after = new Map(pptdevs.changes.map((c) => [c.path, c.after]));
+  const rcText = RC_CONF_FILES.map((p) => fileText(inv.raw, p) ?? '').join('\n');
+  const state = vmmLoadState(
+    files.map((f) => ({ path: f.path, text: after.get(f.path) ?? f.text })),
+    rcText,
+  );
+  if (state !== 'loader') {
+    const base = after.get(LOADER_CONF) ?? files.find((f) => f.path === LOADER_CONF)?.text ?? '';
+    after.set(LOADER_CONF, ensureVmmLoad(base));
+    if (state === 'kld_list-only')
+      notes.push('vmm is also in rc.conf kld_list: harmless once vmm_load="YES" loads it first');
+  }
+  const plan: Plan = {
+    title: `attach GPU ${gpu.id} (${gpu.name})${opts.vm ? ` to ${opts.vm}` : ''}`,
+    steps: [],
+    notes,
+  };
+  for (const [path, text] of after) {
+    const before = files.find((f) => f.path === path)?.text;
+    if (before !== text)
+      plan.steps.push(makeFileEdit(path, before, text, 'reserve the GPU functions for ppt(4) at boot'));
+  }
+  if (opts.vm) {
+    const vm = findVmConfig(inv, opts.vm);
+    const g = planGuestPassthru(
+      vm.text,
+      gpu.functions.map((f) => ({ bhyveId: f.device.bhyveId, function: f.device.function })),
+      opts.rom ? { rom: opts.rom } : {},
+    );
+    notes.push(...g.warnings);
+    if (opts.rom)
+      notes.push('passthruN_options needs a vm-bhyve with passthruN_options support (freebsd/vm-bhyve)');
+    if (g.changed)
+      plan.steps.push(
+        makeFileEdit(
+          vm.path,
+          vm.text,
+          g.text,
+          `give every GPU function to ${vm.name} on guest slot ${g.slot}`,
+        ),
+      );
+  }
+  if (opts.now) {
+    if (inv.host.vmm.loaded === false)
+      notes.push('--now skipped: vmm.ko is not loaded, so ppt(4) is not available until the reboot');
+    else plan.steps.push(...devctlSteps(gpu));
+  }
+  if (plan.steps.some((s) => s.kind === 'file-edit' && s.path.startsWith('/boot/')))
+    notes.push(
+      opts.now
+        ? 'pptdevs takes effect at every boot from now on'
+        : 'reboot for pptdevs to take effect (or run again with --now)',
+    );
+  return plan;
+}
+
+/**
+ * The inverse: release the GPU from pptdevs and from the guest. Where a file is still exactly as an attach
+ * journal entry left it, its original bytes come back; otherwise only the GPU's entries are removed.
+ */
+export function buildDetachPlan(
+  inv: Inventory,
+  gpu: GpuGroup,
+  opts: { vm?: string; now?: boolean },
+  attachEntries: JournalEntry[] = [],
+): Plan {
+  const files = loaderFiles(inv);
+  const ids = gpu.functions.map((f) => f.device.bhyveId);
+  const plan: Plan = {
+    title: `detach GPU ${gpu.id} (${gpu.name})${opts.vm ? ` from ${opts.vm}` : ''}`,
+    steps: [],
+    notes: [],
+  };
+  const restore = (path: string, current: string): string | undefined => {
+    for (const e of [...attachEntries].reverse()) {
+      const step = e.steps.find((s) => s.kind === 'file-edit' && s.path === path);
+      if (step?.kind === 'file-edit' && step.after === current && step.before !== undefined)
+        return step.before;
+    }
+    return undefined;
+  };
+  const pptdevs = planPptdevs(files, { add: [], remove: ids });
+  const edits = new Map(pptdevs.changes.map((c) => [c.path, c.after]));
+  for (const f of files) {
+    const exact = restore(f.path, f.text);
+    if (exact !== undefined && edits.has(f.path)) edits.set(f.path, exact);
+  }
+  for (const [path, text] of edits) {
+    const before = files.find((f) => f.path === path)?.text;
+    if (before !== text)
+      plan.steps.push(makeFileEdit(path, before, text, 'stop reserving the GPU functions at boot'));
+  }
+  if (opts.vm) {
+    const vm = findVmConfig(inv, opts.vm);
+    const removed = removeGuestPassthru(vm.text, ids);
+    if (removed.changed) {
+      const exact = restore(vm.path, vm.text);
+      plan.steps.push(
+        makeFileEdit(vm.path, vm.text, exact ?? removed.text, `take the GPU out of ${vm.name}`),
+      );
+      if (exact === undefined) plan.notes.push('wired_memory and loader are left as they are');
+    }
+  }
+  if (opts.now) {
+    for (const f of gpu.functions.filter((x) => x.state === 'ppt-attached')) {
+      const undo = attachEntries
+        .flatMap((e) => e.steps)
+        .filter((s) => s.kind === 'command' && s.argv.includes(f.device.selector))
+        .map((s) => (s as CommandStep).undo)
+        .filter((u) => u !== undefined)
+        .pop();
+      plan.steps.push({
+        kind: 'command',
+        argv: undo ?? ['devctl', 'clear', 'driver', '-f', f.device.selector],
+        reason: undo
+          ? `give ${f.device.bhyveId} back to the driver attach replaced`
+          : `let the kernel pick a driver for ${f.device.bhyveId} again`,
+        undo: ['devctl', 'set', 'driver', '-f', f.device.selector, 'ppt'],
+      });
+    }
+  }
+  return plan;
+}
+
+/**
+ * Re-parse each written config file: the edit must not add a line the parser cannot read (lines that were
+ * already unreadable before the edit are kept as they were and do not count).
+ */
+export function shFileVerifier(plan: Plan): (path: string, text: string) => void {
+  return (path, text) => {
+    if (!path.endsWith('.conf') && !path.endsWith('.local')) return;
+    const step = plan.steps.find((s) => s.kind === 'file-edit' && s.path === path);
+    const before = step?.kind === 'file-edit' ? (step.before ?? '') : '';
+    const had = parseShDoc(before, path).warnings.length;
+    const doc = parseShDoc(text, path);
+    const bad = doc.warnings[had] ?? (doc.warnings.length > had ? doc.warnings[0] : undefined);
+    if (bad)
+      throw new ParseError(`written file does not parse: ${bad.message}`, { file: path, line: bad.line });
+  };
+}

@@ -1,0 +1,53 @@
+import type { Command } from 'commander';
+import { type AttachOptions, buildAttachPlan, shFileVerifier } from '../../attach/plan.js';
+import { openHost } from '../../host/open.js';
+import { scanHost } from '../../inventory/inventory.js';
+import { resolveGpu } from '../../inventory/resolve.js';
+import { globals } from '../output.js';
+import { addPlanFlags, commandLine, PLAN_EXIT_HELP, type PlanFlags, showOrApply } from '../plan-command.js';
+
+const HELP = `
+Builds a plan, shows it (dry run) and applies it only with --yes:
+  - /boot/loader.conf: every function of the GPU in pptdevs (split into pptdevs2/3 past 128 characters,
+    no duplicates), vmm_load="YES";
+  - with --vm: the vm-bhyve guest config gets passthruN="B/S/F=slot:func" for every function (one free
+    guest slot, function 0 first), wired_memory="yes" and loader="uefi";
+  - with --now: devctl set driver -f <selector> ppt for each function (no reboot; detach restores the
+    driver it replaced).
+It refuses while a pptdevs entry is stale (device gone, or now a NIC/disk/USB controller the host uses),
+when a function carries the host's network route, boot disk or console, or when the guest is running.
+
+Examples:
+  bhyve-gpu attach 1/0/0 --vm xdev                 # show the plan
+  bhyve-gpu attach 10de:1bb3 --vm xdev --yes       # apply it
+  bhyve-gpu attach 2/0/0 --vm cuda --remove-stale --yes
+  bhyve-gpu attach 1/0/0 --vm xdev --rom /vms/roms/p4.rom --json
+  bhyve-gpu attach 1/0/0 --check                   # exit 3 when changes are pending
+
+${PLAN_EXIT_HELP}`;
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('attach')
+    .description('reserve a GPU (pptdevs, vmm_load) and give all its functions to a vm-bhyve guest')
+    .argument('<gpu>', 'bhyve ID (1/0/0), selector (pci0:1:0:0) or vendor:device (10de:1bb3)')
+    .option('--vm <name>', 'vm-bhyve guest to give the GPU to')
+    .option('--rom <file>', 'option ROM for the first function (passthruN_options="rom=FILE")')
+    .option('--now', 'also bind the functions to ppt now with devctl (no reboot)')
+    .option('--remove-stale', 'remove stale pptdevs entries in the same change')
+    .option('--force', 'proceed despite stale entries or lock-out risks');
+  addPlanFlags(cmd)
+    .addHelpText('after', HELP)
+    .action(async (spec: string, opts: AttachOptions & PlanFlags, c: Command) => {
+      const g = globals(c);
+      const host = await openHost(g.host, g.root);
+      try {
+        const inv = await scanHost(host);
+        const gpu = resolveGpu(inv, spec);
+        const plan = buildAttachPlan(inv, gpu, opts);
+        await showOrApply(host, plan, opts, g, { command: commandLine(), verify: shFileVerifier(plan) });
+      } finally {
+        await host.close();
+      }
+    });
+}
