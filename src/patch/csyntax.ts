@@ -1,0 +1,110 @@
+import { createRequire } from 'node:module';
+import type { Parser as ParserType, Node as SyntaxNode } from 'web-tree-sitter';
+import type { FileChange } from './types.js';
+
+/** One parse problem tree-sitter-c reports: an ERROR node or a MISSING token. */
+export interface SyntaxProblem {
+  /** 1-based line. */
+  line: number;
+  /** "ERROR near `...`" or "MISSING ;" with whitespace collapsed: the key compared before/after. */
+  text: string;
+}
+
+export interface FileSyntax {
+  path: string;
+  before: SyntaxProblem[];
+  after: SyntaxProblem[];
+  /** Problems the change introduced (after minus before, compared by text). */
+  introduced: SyntaxProblem[];
+}
+
+export interface SyntaxReport {
+  /** The parser could be loaded (false: the check was skipped). */
+  checked: boolean;
+  files: FileSyntax[];
+  /** No file gained a parse problem. */
+  ok: boolean;
+  /** Problems already present before the change (reported, not fatal). */
+  warnings: string[];
+  error?: string;
+}
+
+let parserPromise: Promise<ParserType> | undefined;
+
+/** tree-sitter-c through web-tree-sitter (wasm, no native build); loaded once. */
+export function loadCParser(): Promise<ParserType> {
+  parserPromise ??= (async () => {
+    const { Parser, Language } = await import('web-tree-sitter');
+    await Parser.init();
+    const require = createRequire(import.meta.url);
+    const language = await Language.load(require.resolve('tree-sitter-c/tree-sitter-c.wasm'));
+    const parser = new Parser();
+    parser.setLanguage(language);
+    return parser;
+  })();
+  return parserPromise;
+}
+
+function describe(node: SyntaxNode): string {
+  if (node.isMissing) return `MISSING ${node.type}`;
+  const text = node.text.replace(/\s+/g, ' ').trim();
+  return `ERROR near \`${text.length > 60 ? `${text.slice(0, 60)}...` : text}\``;
+}
+
+/** Every ERROR / MISSING node of a C text. */
+export function cProblems(parser: ParserType, text: string): SyntaxProblem[] {
+  const tree = parser.parse(text);
+  if (!tree) return [{ line: 1, text: 'ERROR parser returned no tree' }];
+  const problems: SyntaxProblem[] = [];
+  const walk = (node: SyntaxNode): void => {
+    if (node.isError || node.isMissing) {
+      problems.push({ line: node.startPosition.row + 1, text: describe(node) });
+      if (node.isError) return;
+    }
+    if (!node.hasError) return;
+    for (const child of node.children) if (child) walk(child);
+  };
+  walk(tree.rootNode);
+  tree.delete();
+  return problems;
+}
+
+/** Problems in `after` whose text occurs more often than in `before`. */
+export function introducedProblems(before: SyntaxProblem[], after: SyntaxProblem[]): SyntaxProblem[] {
+  const budget = new Map<string, number>();
+  for (const p of before) budget.set(p.text, (budget.get(p.text) ?? 0) + 1);
+  const introduced: SyntaxProblem[] = [];
+  for (const p of after) {
+    const left = budget.get(p.text) ?? 0;
+    if (left > 0) budget.set(p.text, left - 1);
+    else introduced.push(p);
+  }
+  return introduced;
+}
+
+/** Parse every changed .c/.h file before and after; the change must add no parse problem. */
+export async function checkCSyntax(changes: FileChange[]): Promise<SyntaxReport> {
+  const cFiles = changes.filter((c) => /\.[ch]$/.test(c.path));
+  if (cFiles.length === 0) return { checked: true, files: [], ok: true, warnings: [] };
+  let parser: ParserType;
+  try {
+    parser = await loadCParser();
+  } catch (e) {
+    return {
+      checked: false,
+      files: [],
+      ok: true,
+      warnings: [],
+      error: `C parser unavailable: ${(e as Error).message}`,
+    };
+  }
+  const files = cFiles.map((c): FileSyntax => {
+    const before = c.before === undefined ? [] : cProblems(parser, c.before);
+    const after = cProblems(parser, c.after);
+    return { path: c.path, before, after, introduced: introducedProblems(before, after) };
+  });
+  const warnings = files.flatMap((f) =>
+    f.before.map((p) => `${f.path}:${p.line}: parse problem already present before the patch: ${p.text}`),
+  );
+  return { checked: true, files, ok: files.every((f) => f.introduced.length === 0), warnings };
+}

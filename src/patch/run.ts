@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import { createTwoFilesPatch } from 'diff';
+import type { Host } from '../host/types.js';
+import { inspectTree, readTreeFile, treePath } from '../srctree/layout.js';
+import type { QuirksInfo, TreeInfo, TreeLayout, TreeRelease } from '../srctree/types.js';
+import { checkCSyntax, type SyntaxReport } from './csyntax.js';
+import { applyUnifiedDiff } from './engine.js';
+import { planIntpin } from './intpin.js';
+import { type FileChange, type FileStatus, fileStatus, type HunkReport } from './types.js';
+
+/** Where the record of the last applied patch is kept, relative to the tree (read by `install`). */
+export const PATCH_RECORD_PATH = '.bhyve-gpu/patch-record.json';
+
+export interface PatchRecord {
+  /** sha256 of the diff text (or of the generated quirk changes for the built-in INTPIN quirk). */
+  patchSha256: string;
+  /** "intpin" for the built-in quirk, else the --patch file name. */
+  patch: string;
+  files: { path: string; sha256Before?: string; sha256After: string }[];
+}
+
+export interface PatchRun {
+  tree: { release: TreeRelease | undefined; layout: TreeLayout; quirks: QuirksInfo };
+  result: 'applied' | 'already-applied' | 'failed';
+  files: { path: string; status: FileStatus }[];
+  hunks: HunkReport[];
+  syntax: SyntaxReport;
+  record: PatchRecord;
+  /** Unified diff of every change (what --dry-run shows). */
+  diff: string;
+  /** Why it failed, when result is "failed". */
+  errors: string[];
+  written: boolean;
+  info: TreeInfo;
+}
+
+export interface PatchRunOptions {
+  /** A unified diff to apply instead of the built-in INTPIN quirk. */
+  patchText?: string;
+  patchName?: string;
+  partial?: boolean;
+  dryRun?: boolean;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+export function unifiedDiff(changes: FileChange[]): string {
+  return changes
+    .map((c) =>
+      createTwoFilesPatch(
+        c.before === undefined ? '/dev/null' : `a/${c.path}`,
+        `b/${c.path}`,
+        c.before ?? '',
+        c.after,
+        undefined,
+        undefined,
+        { context: 3 },
+      ).replace(/^=+\n/m, ''),
+    )
+    .join('');
+}
+
+/**
+ * Inspect the tree, plan the change (built-in INTPIN quirk or a given diff), check the C syntax of
+ * every changed C file, and (unless dryRun, or anything failed) write the files atomically through the
+ * host plus the patch record. Running it on a patched tree changes nothing ("already-applied").
+ */
+export async function runPatch(host: Host, src: string, options: PatchRunOptions = {}): Promise<PatchRun> {
+  const info = await inspectTree(host, src);
+  const read = (path: string) => readTreeFile(host, src, path);
+  const planned =
+    options.patchText === undefined
+      ? await planIntpin(info, read)
+      : await applyUnifiedDiff(options.patchText, read, {
+          ...(info.srcsFile === undefined ? {} : { srcsFile: info.srcsFile }),
+          ...(options.partial ? { partial: true } : {}),
+        });
+  const changes = planned.changes;
+  const syntax = await checkCSyntax(changes);
+  const errors = planned.hunks
+    .filter((h) => h.status === 'rejected')
+    .map((h) => h.reject ?? `${h.file}: hunk ${h.index} rejected`);
+  for (const f of syntax.files) {
+    for (const p of f.introduced)
+      errors.push(`${f.path}:${p.line}: the patch introduces a C parse error: ${p.text}`);
+  }
+  const failed = (!planned.ok && !options.partial) || !syntax.ok || (changes.length === 0 && !planned.ok);
+  const result: PatchRun['result'] = failed ? 'failed' : changes.length === 0 ? 'already-applied' : 'applied';
+  const record: PatchRecord = {
+    patchSha256: sha256(options.patchText ?? unifiedDiff(changes)),
+    patch: options.patchName ?? 'intpin',
+    files: changes.map((c) => ({
+      path: c.path,
+      ...(c.before === undefined ? {} : { sha256Before: sha256(c.before) }),
+      sha256After: sha256(c.after),
+    })),
+  };
+  let written = false;
+  if (result === 'applied' && !options.dryRun) {
+    for (const c of changes) {
+      const path = treePath(src, c.path);
+      if (c.before === undefined) await host.mkdir(path.slice(0, path.lastIndexOf('/')));
+      await host.writeFile(path, c.after);
+    }
+    await host.mkdir(treePath(src, '.bhyve-gpu'));
+    await host.writeFile(treePath(src, PATCH_RECORD_PATH), `${JSON.stringify(record, null, 2)}\n`);
+    written = true;
+  }
+  return {
+    tree: { release: info.release, layout: info.layout, quirks: info.quirks },
+    result,
+    files: changes.map((c) => ({ path: c.path, status: fileStatus(c) })),
+    hunks: planned.hunks,
+    syntax,
+    record,
+    diff: unifiedDiff(changes),
+    errors,
+    written,
+    info,
+  };
+}
