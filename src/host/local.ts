@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { CommandNotFoundError, FileMissingError, ToolError } from '../errors.js';
-import { atomicWrite } from './atomic.js';
+import { type AtomicFs, atomicWrite, realFs } from './atomic.js';
 import type { FileStat, Host, RunOptions, RunResult, WriteOptions } from './types.js';
 
 /** Run argv (never through a shell) and collect its output. Shared by LocalHost and SshHost. */
@@ -72,6 +72,12 @@ function toStat(s: import('node:fs').Stats): FileStat {
 export class LocalHost implements Host {
   readonly kind = 'local' as const;
   readonly description = 'local';
+  private readonly fs: AtomicFs;
+
+  /** `fs`: the calls atomic writes make (tests inject faults through it). */
+  constructor(options: { fs?: AtomicFs } = {}) {
+    this.fs = options.fs ?? realFs;
+  }
 
   run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     return spawnCollect(argv, options, 'this host');
@@ -91,7 +97,24 @@ export class LocalHost implements Host {
   }
 
   writeFile(path: string, content: string | Uint8Array, options: WriteOptions = {}): Promise<void> {
-    return atomicWrite(path, content, options);
+    return atomicWrite(path, content, options, this.fs);
+  }
+
+  async createExclusive(path: string, content: string): Promise<boolean> {
+    let handle: Awaited<ReturnType<AtomicFs['open']>>;
+    try {
+      handle = await this.fs.open(path, 'wx', 0o644);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw new ToolError('write-failed', `${path}: ${(e as Error).message}`, { cause: e });
+    }
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    return true;
   }
 
   async removeFile(path: string): Promise<void> {

@@ -1,9 +1,11 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { FileStat, Host, RunOptions, RunResult, WriteOptions } from './types.js';
 
 /**
  * `--root DIR`: every absolute path a file operation names is taken under DIR; commands still run on the
  * inner host. Used by tests (a snapshot's commands with a real file tree) and for preparing an image.
+ * Over a snapshot (`fallback`), a file that is not under DIR is read from the snapshot: DIR overlays it,
+ * and every write goes to DIR.
  */
 export class RootedHost implements Host {
   readonly kind;
@@ -13,6 +15,7 @@ export class RootedHost implements Host {
     private readonly commands: Host,
     private readonly files: Host,
     readonly root: string,
+    private readonly fallback?: Host,
   ) {
     this.kind = commands.kind;
     this.description = `${commands.description} (files under ${root})`;
@@ -25,13 +28,27 @@ export class RootedHost implements Host {
   run(argv: readonly string[], options?: RunOptions): Promise<RunResult> {
     return this.commands.run(argv, options);
   }
+  private async overlay<T>(path: string, own: () => Promise<T>, other: (h: Host) => Promise<T>): Promise<T> {
+    if (!this.fallback || (await this.files.exists(this.p(path)))) return own();
+    return other(this.fallback);
+  }
   readFile(path: string): Promise<string> {
-    return this.files.readFile(this.p(path));
+    return this.overlay(
+      path,
+      () => this.files.readFile(this.p(path)),
+      (h) => h.readFile(path),
+    );
   }
   readBytes(path: string): Promise<Uint8Array> {
-    return this.files.readBytes(this.p(path));
+    return this.overlay(
+      path,
+      () => this.files.readBytes(this.p(path)),
+      (h) => h.readBytes(path),
+    );
   }
-  writeFile(path: string, content: string | Uint8Array, options?: WriteOptions): Promise<void> {
+  async writeFile(path: string, content: string | Uint8Array, options?: WriteOptions): Promise<void> {
+    // DIR is a staging tree: a file that only the snapshot had gets its directory created here.
+    await this.files.mkdir(dirname(this.p(path)));
     return this.files.writeFile(this.p(path), content, options);
   }
   removeFile(path: string): Promise<void> {
@@ -41,16 +58,37 @@ export class RootedHost implements Host {
     return this.files.mkdir(this.p(path));
   }
   stat(path: string): Promise<FileStat | undefined> {
-    return this.files.stat(this.p(path));
+    return this.overlay(
+      path,
+      () => this.files.stat(this.p(path)),
+      (h) => h.stat(path),
+    );
   }
-  exists(path: string): Promise<boolean> {
-    return this.files.exists(this.p(path));
+  async exists(path: string): Promise<boolean> {
+    return (await this.stat(path)) !== undefined;
   }
-  listDir(path: string): Promise<string[]> {
-    return this.files.listDir(this.p(path));
+  async listDir(path: string): Promise<string[]> {
+    const own = await this.files.listDir(this.p(path));
+    if (!this.fallback) return own;
+    const other = await this.fallback.listDir(path).catch(() => [] as string[]);
+    return [...new Set([...own, ...other])].sort();
   }
   readLink(path: string): Promise<string | undefined> {
-    return this.files.readLink(this.p(path));
+    return this.overlay(
+      path,
+      () => this.files.readLink(this.p(path)),
+      (h) => h.readLink(path),
+    );
+  }
+  runBatch(argvs: readonly (readonly string[])[]): Promise<RunResult[]> {
+    if (this.commands.runBatch) return this.commands.runBatch(argvs);
+    return Promise.all(argvs.map((a) => this.commands.run(a)));
+  }
+  async createExclusive(path: string, content: string): Promise<boolean> {
+    if (this.files.createExclusive) return this.files.createExclusive(this.p(path), content);
+    if (await this.files.exists(this.p(path))) return false;
+    await this.files.writeFile(this.p(path), content);
+    return true;
   }
   async close(): Promise<void> {
     await this.commands.close();

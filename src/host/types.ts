@@ -38,6 +38,11 @@ export interface Host {
   /** Short human name: "local", "snapshot examples/hosts/x.json", "ssh root@box". */
   readonly description: string;
   run(argv: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /**
+   * Optional: run several commands in one round trip (SshHost). Results come in argv order; each command
+   * gets empty stdin, and a missing program gives exit status 127 with "not found" on stderr.
+   */
+  runBatch?(argvs: readonly (readonly string[])[]): Promise<RunResult[]>;
   readFile(path: string): Promise<string>;
   readBytes(path: string): Promise<Uint8Array>;
   /** Atomic: temp file in the same directory, fsync, rename; an existing file keeps its mode. */
@@ -50,5 +55,10 @@ export interface Host {
   listDir(path: string): Promise<string[]>;
   /** Target of a symbolic link, or undefined when the path is not a link. */
   readLink(path: string): Promise<string | undefined>;
+  /**
+   * Create a new file only if nothing is at `path` (O_CREAT|O_EXCL): true when created, false when it
+   * already existed. Optional: callers fall back to exists + writeFile on hosts without it.
+   */
+  createExclusive?(path: string, content: string): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -35,7 +35,13 @@ async function guestFindings(path: string): Promise<DoctorContext['guestFindings
     throw new ToolError('unreadable', `${path}: ${(e as Error).message}`, { exitCode: 2 });
   }
   const { diagnoseText } = await import('../../diagnose/engine.js');
-  return diagnoseText([{ name: path, text }]).findings;
+  return diagnoseText([{ name: path, text }]).findings.map((f) => ({
+    id: f.id,
+    severity: f.severity,
+    title: f.title,
+    fix: Array.isArray(f.fix) ? f.fix.join('; ') : String(f.fix),
+    evidence: f.evidence,
+  }));
 }
 
 export function register(program: Command): void {

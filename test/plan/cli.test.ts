@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { applyPlan } from '../../src/plan/apply.js';
+import { makeFileEdit } from '../../src/plan/types.js';
+import { makeRoot } from './setup.js';
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const loader = 'vmm_load="YES"\n';
+const loaderAfter = 'vmm_load="YES"\npptdevs="1/0/0"\n';
+
+async function applied() {
+  const root = makeRoot();
+  root.write('/boot/loader.conf', loader);
+  const plan = {
+    title: 'attach 1/0/0',
+    steps: [makeFileEdit('/boot/loader.conf', loader, loaderAfter, 'r')],
+    notes: [],
+  };
+  const { entry } = await applyPlan(root.host, plan, { command: 'bhyve-gpu attach 1/0/0 gpu' });
+  return { root, id: entry?.id ?? '' };
+}
+
+test('journal --json lists entries with id, time, state, command and files', async () => {
+  const { root, id } = await applied();
+  const r = cli('journal', '--root', root.dir, '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as { schemaVersion: number; entries: Record<string, unknown>[] };
+  assert.equal(doc.schemaVersion, 1);
+  assert.deepEqual(doc.entries, [
+    {
+      id,
+      time: doc.entries[0]?.time,
+      state: 'applied',
+      command: 'bhyve-gpu attach 1/0/0 gpu',
+      title: 'attach 1/0/0',
+      files: ['/boot/loader.conf'],
+    },
+  ]);
+  const human = cli('journal', '--root', root.dir);
+  assert.match(
+    human.stdout,
+    new RegExp(
+      `^${id.replace(/\./g, '\\.')} .* applied +bhyve-gpu attach 1/0/0 gpu +/boot/loader.conf$`,
+      'm',
+    ),
+  );
+  const empty = cli('journal', '--root', makeRoot().dir, '--json');
+  assert.deepEqual(JSON.parse(empty.stdout).entries, []);
+});
+
+test('journal show <id> prints the steps and the diff; an unknown id fails', async () => {
+  const { root, id } = await applied();
+  const r = cli('journal', 'show', id, '--root', root.dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^state +applied$/m);
+  assert.match(r.stdout, /^\+pptdevs="1\/0\/0"$/m);
+  assert.match(r.stdout, /\/boot\/loader\.conf: backup files\/0 mode 0644/);
+  const json = JSON.parse(cli('journal', 'show', id, '--root', root.dir, '--json').stdout);
+  assert.equal(json.entry.id, id);
+  const missing = cli('journal', 'show', '20990101T000000.000Z-000000', '--root', root.dir);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /no journal entry/);
+});
+
+test('rollback: dry run exits 3, --yes restores, twice says already rolled back', async () => {
+  const { root, id } = await applied();
+  const dry = cli('rollback', '--root', root.dir);
+  assert.equal(dry.code, 3, dry.stderr);
+  assert.match(dry.stdout, /restore \/boot\/loader\.conf from the journal backup/);
+  assert.match(dry.stderr, /--yes/);
+  assert.equal(root.read('/boot/loader.conf')?.toString(), loaderAfter);
+  const json = JSON.parse(cli('rollback', '--root', root.dir, '--json', '--dry-run', '--yes').stdout);
+  assert.equal(json.rollback.status, 'ready');
+  assert.equal(json.rollback.dryRun, true);
+  assert.deepEqual(json.rollback.actions, [{ kind: 'restore', path: '/boot/loader.conf', mode: 0o644 }]);
+  const done = cli('rollback', id, '--yes', '--root', root.dir);
+  assert.equal(done.code, 0, done.stderr);
+  assert.match(done.stdout, new RegExp(`rolled back ${id.replace(/\./g, '\\.')}`));
+  assert.equal(root.read('/boot/loader.conf')?.toString(), loader);
+  const again = cli('rollback', '--yes', '--root', root.dir);
+  assert.equal(again.code, 0);
+  assert.match(again.stdout, /already rolled back/);
+  const state = JSON.parse(cli('journal', '--root', root.dir, '--json').stdout).entries[0].state;
+  assert.equal(state, 'rolled-back');
+});
+
+test('rollback refuses with a diff when the file changed since, exit 1, nothing restored', async () => {
+  const { root } = await applied();
+  root.write('/boot/loader.conf', `${loaderAfter}hw.vmm.amdvi.enable="1"\n`);
+  const r = cli('rollback', '--yes', '--root', root.dir);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /^--- a\/boot\/loader\.conf$/m);
+  assert.match(r.stdout, /^\+hw\.vmm\.amdvi\.enable="1"$/m);
+  assert.match(r.stderr, /nothing was restored/);
+  assert.equal(root.read('/boot/loader.conf')?.toString(), `${loaderAfter}hw.vmm.amdvi.enable="1"\n`);
+});
+
+test('--help of both commands shows examples and exit codes', () => {
+  for (const name of ['journal', 'rollback']) {
+    const r = cli(name, '--help');
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /Examples:/);
+    assert.match(r.stdout, /Exit codes:/);
+  }
+});
