@@ -139,6 +139,8 @@ export const stalePptdevs: Check = ({ inventory }) => {
   const p = inventory.host.pptdevs;
   if (p === undefined || inventory.devices === undefined)
     return [result('host.pptdevs', title, 'UNKNOWN', ['loader.conf or pciconf not available'])];
+  const free = inventory.gpus.filter((g) => !g.consoleGpu);
+  const gpuArg = free.length === 1 ? (free[0]?.id ?? '<gpu>') : '<gpu>';
   if (inventory.stale.length === 0)
     return [
       result('host.pptdevs', title, 'PASS', [
@@ -154,7 +156,7 @@ export const stalePptdevs: Check = ({ inventory }) => {
         (s) =>
           `${s.entry.file}:${s.entry.line} ${s.entry.variable}: ${s.reason}${s.lockout ? ' -- reserving it at the next boot locks the host out' : ''}`,
       ),
-      `remove the stale entries before the next boot: bhyve-gpu attach <gpu> --remove-stale (or edit ${inventory.stale[0]?.entry.file})`,
+      `remove the stale entries before the next boot: bhyve-gpu attach ${gpuArg} --remove-stale (or edit ${inventory.stale[0]?.entry.file})`,
     ),
   ];
 };

@@ -54,6 +54,9 @@ export const vmChecks: Check = (ctx) => {
   const a = parseShVars(vm.text).assignments;
   const entries = readPassthru(vm.text);
   const gpus = ctx.inventory.gpus;
+  const named = entries.map((e) => gpuOf(e, gpus)).find((g) => g !== undefined);
+  const free = gpus.filter((g) => !g.consoleGpu);
+  const gpuArg = named?.id ?? (free.length === 1 ? free[0]?.id : undefined) ?? '<gpu>';
   const title = `VM ${vm.name}: every GPU function passed through, with a sane guest slot`;
   if (entries.length === 0)
     out.push(
@@ -62,7 +65,7 @@ export const vmChecks: Check = (ctx) => {
         title,
         'FAIL',
         [`${vm.path}: no passthruN entry`],
-        `bhyve-gpu attach <gpu> --vm ${vm.name} --yes`,
+        `bhyve-gpu attach ${gpuArg} --vm ${vm.name} --yes`,
       ),
     );
   else {
@@ -107,7 +110,7 @@ export const vmChecks: Check = (ctx) => {
         title,
         problems.length ? 'FAIL' : 'PASS',
         [...ev, ...problems],
-        problems.length ? `bhyve-gpu attach <gpu> --vm ${vm.name} --yes` : undefined,
+        problems.length ? `bhyve-gpu attach ${gpuArg} --vm ${vm.name} --yes` : undefined,
       ),
     );
   }
@@ -123,7 +126,7 @@ export const vmChecks: Check = (ctx) => {
             `wired_memory=${wired === undefined ? '(unset)' : `"${wired}"`}`,
             'vm-bhyve adds -S itself when passthruN is set; without it, bhyve stops with "passthru requires guest memory to be wired"',
           ],
-          `bhyve-gpu attach <gpu> --vm ${vm.name} --yes (sets wired_memory="yes")`,
+          `bhyve-gpu attach ${gpuArg} --vm ${vm.name} --yes (sets wired_memory="yes")`,
         ),
   );
   const loader = effectiveValue(a, 'loader');
@@ -137,7 +140,7 @@ export const vmChecks: Check = (ctx) => {
           [
             `loader=${loader === undefined ? '(unset)' : `"${loader}"`}: GPU passthrough needs UEFI firmware (option ROM, 64-bit BAR placement)`,
           ],
-          `bhyve-gpu attach <gpu> --vm ${vm.name} --yes (sets loader="uefi"; reinstall the guest if it was installed with bhyveload/grub)`,
+          `bhyve-gpu attach ${gpuArg} --vm ${vm.name} --yes (sets loader="uefi"; reinstall the guest if it was installed with bhyveload/grub)`,
         ),
   );
   if (vm.instance === undefined)

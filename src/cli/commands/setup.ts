@@ -1,0 +1,196 @@
+import { spawnSync } from 'node:child_process';
+import type { Command } from 'commander';
+import { type AttachOptions, buildAttachPlan, shFileVerifier } from '../../attach/plan.js';
+import { idPair } from '../../bhyve/ids.js';
+import { ToolError, UsageError } from '../../errors.js';
+import { openHost } from '../../host/open.js';
+import { scanHost } from '../../inventory/inventory.js';
+import { resolveGpu } from '../../inventory/resolve.js';
+import type { GpuGroup, Inventory } from '../../inventory/types.js';
+import { applyPlan } from '../../plan/apply.js';
+import { planToJson, renderPlan } from '../../plan/render.js';
+import { isNoop } from '../../plan/types.js';
+import { DEFAULT_SOURCE_DIR } from '../../srctree/git.js';
+import { globals, note, out, printJson, style } from '../output.js';
+import { commandLine } from '../plan-command.js';
+import { choose, confirm, interactive, requireInteractive } from '../prompt.js';
+
+const HELP = `
+The guided path: scan -> pick the GPU -> pick the vm-bhyve guest -> show the whole plan (loader.conf, the
+guest config, and source/patch/build/install when the GPU needs the NVIDIA INTPIN quirk) -> apply on
+confirmation -> what to do after the reboot. On a terminal it asks; elsewhere every answer must come from
+flags (--gpu, --vm or --no-vm) and --yes.
+
+Examples:
+  bhyve-gpu setup
+  bhyve-gpu setup --gpu 1/0/0 --vm xdev --yes
+  bhyve-gpu setup --host examples/hosts/rtx2080ti-14.3.json --gpu 2/0/0 --vm cuda --remove-stale --json
+
+Exit codes: 0 done (or plan shown), 1 failure or refusal, 2 usage (no terminal and answers missing),
+  4 the configuration was applied but the bhyve build chain failed.`;
+
+interface SetupOptions extends AttachOptions {
+  gpu?: string;
+  vm?: string;
+  noVm?: boolean;
+  yes?: boolean;
+  build: boolean;
+  src: string;
+  flavor?: string;
+}
+
+function candidates(inv: Inventory): GpuGroup[] {
+  const free = inv.gpus.filter((g) => !g.consoleGpu);
+  return free.length ? free : inv.gpus;
+}
+
+async function pickGpu(inv: Inventory, opts: SetupOptions): Promise<GpuGroup> {
+  if (opts.gpu) return resolveGpu(inv, opts.gpu);
+  const list = candidates(inv);
+  if (list.length === 0)
+    throw new ToolError('no-gpu', `no GPU found on ${inv.host.hostname}`, {
+      hint: 'bhyve-gpu scan shows what was found',
+    });
+  if (list.length === 1 && !interactive()) return list[0] as GpuGroup;
+  requireInteractive('setup needs to know which GPU', '--gpu');
+  return choose(
+    'Which GPU goes to the guest?',
+    list.map((g) => ({
+      label: `${g.id}  ${idPair(g)}  ${g.name}  (${g.functions.length} function${g.functions.length > 1 ? 's' : ''}, ${g.functions.map((f) => f.state).join('/')})`,
+      value: g,
+    })),
+  );
+}
+
+async function pickVm(inv: Inventory, opts: SetupOptions): Promise<string | undefined> {
+  if (opts.vm) return opts.vm;
+  if (opts.noVm) return undefined;
+  const vmDir = inv.host.vmDir;
+  const names = vmDir
+    ? inv.raw.files
+        .filter((f) => f.state === 'ok' && f.path.startsWith(`${vmDir}/`) && f.path.endsWith('.conf'))
+        .map((f) => f.path.split('/').slice(-2)[0] as string)
+    : [];
+  requireInteractive('setup needs to know the guest', '--vm NAME or --no-vm');
+  if (names.length === 0) {
+    note(
+      vmDir
+        ? `no vm-bhyve guest in ${vmDir}: create one with "vm create NAME", then run setup again`
+        : 'vm-bhyve is not set up (vm_dir in rc.conf): only the host is configured',
+    );
+    return undefined;
+  }
+  return choose('Which vm-bhyve guest gets it?', [
+    ...names.map((n) => ({ label: n, value: n as string | undefined })),
+    { label: 'none: configure the host only', value: undefined },
+  ]);
+}
+
+function buildChain(gpu: GpuGroup, inv: Inventory, opts: SetupOptions): string[][] {
+  if (gpu.intpinQuirk === 'not-needed' || inv.host.bhyve.state === 'patched') return [];
+  const src = opts.src;
+  return [
+    ['source', '--src', src, ...(opts.flavor ? ['--flavor', opts.flavor] : [])],
+    ['patch', '--src', src],
+    ['build', '--src', src],
+    ['install', '--src', src, '--yes'],
+  ];
+}
+
+export function register(program: Command): void {
+  program
+    .command('setup')
+    .description('guided setup: pick a GPU and a guest, show the whole plan, apply it')
+    .option('--gpu <gpu>', 'the GPU (bhyve ID, selector or vendor:device)')
+    .option('--vm <name>', 'the vm-bhyve guest')
+    .option('--no-vm', 'configure the host only')
+    .option('--rom <file>', 'option ROM for the first function')
+    .option('--remove-stale', 'remove stale pptdevs entries in the same change')
+    .option('--force', 'proceed despite stale entries or lock-out risks')
+    .option('--no-build', 'do not run source/patch/build/install even when the GPU needs the quirk')
+    .option('--src <dir>', 'where the bhyve source goes', DEFAULT_SOURCE_DIR)
+    .option('--flavor <flavor>', 'source flavor for bhyve-gpu source (upstream, stable, nvidia-wip)')
+    .option('--yes', 'apply without asking')
+    .addHelpText('after', HELP)
+    .action(async (opts: SetupOptions, c: Command) => {
+      const g = globals(c);
+      if (opts.yes === undefined && !interactive() && !g.json)
+        throw new UsageError(
+          'setup: no terminal to confirm on',
+          'add --yes to apply, or --json to see the plan',
+        );
+      const host = await openHost(g.host, g.root);
+      try {
+        const inv = await scanHost(host);
+        const gpu = await pickGpu(inv, opts);
+        const vm = await pickVm(inv, opts);
+        const plan = buildAttachPlan(inv, gpu, { ...opts, ...(vm ? { vm } : {}) });
+        const chain = buildChain(gpu, inv, opts);
+        const next = [
+          'reboot, so that ppt(4) claims the GPU at boot (vmm_load + pptdevs)',
+          `bhyve-gpu doctor${vm ? ` --vm ${vm}` : ''}`,
+          ...(vm
+            ? [
+                `vm start ${vm}; inside the guest: bhyve-gpu guest setup --run --yes, reboot it, then bhyve-gpu guest check`,
+              ]
+            : []),
+        ];
+        if (g.json) {
+          printJson({
+            ...planToJson(plan),
+            gpu: gpu.id,
+            vm,
+            build: chain.map((a) => ['bhyve-gpu', ...a]),
+            next,
+          });
+          if (!opts.yes) return;
+        } else {
+          out(style.bold(`GPU ${gpu.id} (${gpu.name}) -> ${vm ?? 'host only'}`));
+          out(isNoop(plan) ? 'configuration: already in the desired state' : renderPlan(plan));
+          if (chain.length) {
+            out(
+              style.bold(
+                `then build the patched bhyve (the GPU needs the NVIDIA INTPIN quirk, installed bhyve: ${inv.host.bhyve.state})${opts.build ? '' : ' [skipped: --no-build]'}:`,
+              ),
+            );
+            for (const a of chain) out(`  bhyve-gpu ${a.join(' ')}`);
+          }
+        }
+        const go = opts.yes === true || (interactive() && (await confirm('Apply this plan?')));
+        if (!go) {
+          note('nothing changed');
+          return;
+        }
+        if (!isNoop(plan)) {
+          const r = await applyPlan(host, plan, {
+            command: commandLine(),
+            verify: shFileVerifier(plan),
+            onProgress: (l) => note(l),
+          });
+          note(r.message);
+        }
+        if (opts.build && chain.length) {
+          if (host.kind !== 'local' || g.root)
+            throw new ToolError('build-remote', 'the bhyve build chain runs on the host itself', {
+              hint: `run there: ${chain.map((a) => `bhyve-gpu ${a.join(' ')}`).join(' && ')}`,
+              exitCode: 4,
+            });
+          for (const a of chain) {
+            note(`$ bhyve-gpu ${a.join(' ')}`);
+            const r = spawnSync(process.execPath, [process.argv[1] as string, ...a], { stdio: 'inherit' });
+            if (r.status !== 0)
+              throw new ToolError('build-chain', `bhyve-gpu ${a[0]} failed (exit ${r.status})`, {
+                exitCode: 4,
+                hint: 'fix the cause and run that step again; the configuration is applied',
+              });
+          }
+        }
+        if (!g.json) {
+          out(style.bold('next:'));
+          for (const n of next) out(`  - ${n}`);
+        }
+      } finally {
+        await host.close();
+      }
+    });
+}
