@@ -2,7 +2,7 @@
 // Assembles the example host snapshots (examples/hosts/*.json) from the readable sources under
 // examples/hosts/src/<name>/: one file per probe output, written by the project in the exact format the
 // FreeBSD tools print. Run after editing a source file: node scripts/make-examples.mjs
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = 'examples/hosts';
@@ -45,14 +45,20 @@ for (const name of readdirSync(join(root, 'src')).sort()) {
   const rc = read('rc.conf');
   const vmDir = /^vm_dir="zfs:([^"]+)"/m.exec(rc);
   if (vmDir && present.has('zfs.txt'))
-    snap.commands.push({ argv: ['zfs', 'get', '-H', '-o', 'value', 'mountpoint', vmDir[1]], exitCode: 0, stdout: read('zfs.txt'), stderr: '' });
+    snap.commands.push({
+      argv: ['zfs', 'get', '-H', '-o', 'value', 'mountpoint', vmDir[1]],
+      exitCode: 0,
+      stdout: read('zfs.txt'),
+      stderr: '',
+    });
   for (const [file, path] of Object.entries(files)) if (present.has(file)) snap.files[path] = read(file);
   const mount = present.has('zfs.txt') ? read('zfs.txt').trim() : undefined;
   for (const f of [...present].filter((f) => f.endsWith('.conf') && f !== 'loader.conf' && f !== 'rc.conf')) {
     const vm = f.slice(0, -'.conf'.length);
     snap.files[`${mount}/${vm}/${vm}.conf`] = read(f);
   }
-  for (const f of [...present].filter((f) => f.startsWith('running-'))) snap.files[`/dev/vmm/${f.slice(8)}`] = '';
+  for (const f of [...present].filter((f) => f.startsWith('running-')))
+    snap.files[`/dev/vmm/${f.slice(8)}`] = '';
   writeFileSync(join(root, `${name}.json`), `${JSON.stringify(snap, null, 2)}\n`);
   console.log(`wrote ${join(root, `${name}.json`)}`);
 }

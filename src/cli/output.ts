@@ -68,7 +68,6 @@ export function table(headers: string[], rows: string[][]): string {
 }
 
 function visibleLength(s: string): number {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: strip ANSI colour codes
   return s.replace(/\x1b\[[0-9;]*m/g, '').length;
 }
 

@@ -10,7 +10,13 @@ export function example(name: 'tesla-p4-15.0' | 'rtx2080ti-14.3'): Snapshot {
   return JSON.parse(readFileSync(join(REPO_ROOT, 'examples', 'hosts', `${name}.json`), 'utf8')) as Snapshot;
 }
 
-export function setCommand(snap: Snapshot, argv: string[], stdout: string, exitCode = 0, stderr = ''): Snapshot {
+export function setCommand(
+  snap: Snapshot,
+  argv: string[],
+  stdout: string,
+  exitCode = 0,
+  stderr = '',
+): Snapshot {
   const key = JSON.stringify(argv);
   snap.commands = snap.commands.filter((c) => JSON.stringify(c.argv) !== key);
   snap.commands.push({ argv, exitCode, stdout, stderr });
@@ -41,7 +47,10 @@ export interface CliResult {
 }
 
 /** Run the CLI as a user would (through tsx, no build needed). */
-export function cli(args: string[], options: { input?: string; env?: Record<string, string> } = {}): CliResult {
+export function cli(
+  args: string[],
+  options: { input?: string; env?: Record<string, string> } = {},
+): CliResult {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src', 'cli.ts'), ...args], {
     cwd: REPO_ROOT,
     encoding: 'utf8',

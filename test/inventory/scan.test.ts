@@ -15,7 +15,10 @@ describe('scan on the bundled example hosts', () => {
     assert.equal(inv.host.iommu.table, 'DMAR');
     assert.equal(inv.host.vmm.loaded, true);
     assert.equal(inv.host.vmm.loaderConf, true);
-    assert.deepEqual(inv.host.pptdevs?.map((e) => e.bhyveId), ['1/0/0']);
+    assert.deepEqual(
+      inv.host.pptdevs?.map((e) => e.bhyveId),
+      ['1/0/0'],
+    );
     assert.equal(inv.gpus.length, 1);
     const g = inv.gpus[0];
     assert.ok(g);
@@ -25,9 +28,15 @@ describe('scan on the bundled example hosts', () => {
     assert.equal(g.msix, false);
     assert.equal(g.intpinQuirk, 'required');
     assert.equal(g.mmio.fits, true);
-    assert.deepEqual(g.bars.map((b) => b.bar.size), [16 * 1024 ** 2, 256 * 1024 ** 2, 32 * 1024 ** 2]);
+    assert.deepEqual(
+      g.bars.map((b) => b.bar.size),
+      [16 * 1024 ** 2, 256 * 1024 ** 2, 32 * 1024 ** 2],
+    );
     assert.equal(inv.stale.length, 0);
-    assert.deepEqual(inv.host.defaultRoute, { interface: 'bridge0', nics: ['tap0', 'em0'].filter((n) => inv.host.defaultRoute?.nics.includes(n)) });
+    assert.deepEqual(inv.host.defaultRoute, {
+      interface: 'bridge0',
+      nics: ['tap0', 'em0'].filter((n) => inv.host.defaultRoute?.nics.includes(n)),
+    });
     assert.ok(inv.host.defaultRoute?.nics.includes('em0'));
   });
 
@@ -35,8 +44,14 @@ describe('scan on the bundled example hosts', () => {
     const inv = await scanHost(new SnapshotHost(example('rtx2080ti-14.3')));
     const nv = inv.gpus.find((g) => g.vendorId === 0x10de);
     assert.ok(nv);
-    assert.deepEqual(nv.functions.map((f) => f.device.bhyveId), ['2/0/0', '2/0/1', '2/0/2', '2/0/3']);
-    assert.deepEqual(nv.functions.map((f) => f.state), ['host-driver', 'host-driver', 'host-driver', 'unclaimed']);
+    assert.deepEqual(
+      nv.functions.map((f) => f.device.bhyveId),
+      ['2/0/0', '2/0/1', '2/0/2', '2/0/3'],
+    );
+    assert.deepEqual(
+      nv.functions.map((f) => f.state),
+      ['host-driver', 'host-driver', 'host-driver', 'unclaimed'],
+    );
     const intel = inv.gpus.find((g) => g.vendorId === 0x8086);
     assert.equal(intel?.consoleGpu, true);
     assert.equal(nv.consoleGpu, false);
@@ -53,7 +68,14 @@ describe('scan on the bundled example hosts', () => {
     const r = cli(['scan', '--host', 'examples/hosts/rtx2080ti-14.3.json', '--json']);
     assert.equal(r.status, 0, r.stderr);
     const doc = JSON.parse(r.stdout);
-    assert.deepEqual(Object.keys(doc).sort(), ['devices', 'gpus', 'host', 'schemaVersion', 'stale', 'warnings']);
+    assert.deepEqual(Object.keys(doc).sort(), [
+      'devices',
+      'gpus',
+      'host',
+      'schemaVersion',
+      'stale',
+      'warnings',
+    ]);
     assert.equal(doc.devices.length, 13);
     const gpu = doc.gpus.find((g: { id: string }) => g.id === '2/0/0');
     assert.equal(gpu.functions.length, 4);
@@ -63,7 +85,11 @@ describe('scan on the bundled example hosts', () => {
 
 describe('scan on snapshots built from real pciconf output', () => {
   it('reads the Tesla P10 / MI50 listing (-vl, no BARs) and says BARs are unknown', async () => {
-    const snap = setCommand(example('tesla-p4-15.0'), ['pciconf', '-lbcv'], corpusFile('pciconf', 'cloudatlas-pciconf-vl-tesla-p10-mi50.txt').body);
+    const snap = setCommand(
+      example('tesla-p4-15.0'),
+      ['pciconf', '-lbcv'],
+      corpusFile('pciconf', 'cloudatlas-pciconf-vl-tesla-p10-mi50.txt').body,
+    );
     const r = cli(['scan', '--host', writeSnapshot(snap), '--json']);
     assert.equal(r.status, 0, r.stderr);
     const doc = JSON.parse(r.stdout);
@@ -94,10 +120,20 @@ describe('scan on snapshots built from real pciconf output', () => {
 });
 
 describe('MMIO window fit', () => {
-  const bar = (size: number, is64 = true) => ({ register: 0x14, kind: 'memory' as const, base: 0, size, is64, prefetchable: true });
+  const bar = (size: number, is64 = true) => ({
+    register: 0x14,
+    kind: 'memory' as const,
+    base: 0,
+    size,
+    is64,
+    prefetchable: true,
+  });
   it('one 32 GiB BAR fills the 64-bit window; a second one does not fit', () => {
     assert.equal(fitBars([{ owner: 'a', bar: bar(32 * GiB) }]).fits, true);
-    const two = fitBars([{ owner: 'a', bar: bar(32 * GiB) }, { owner: 'b', bar: bar(32 * GiB) }]);
+    const two = fitBars([
+      { owner: 'a', bar: bar(32 * GiB) },
+      { owner: 'b', bar: bar(32 * GiB) },
+    ]);
     assert.equal(two.fits, false);
     assert.equal(two.windows[1].overflow?.owner, 'b');
   });
@@ -110,7 +146,10 @@ describe('MMIO window fit', () => {
   });
   it('scan warns when a GPU has a 64 GiB BAR1', async () => {
     const snap = example('tesla-p4-15.0');
-    const text = commandOut(snap, ['pciconf', '-lbcv']).replace('base 0x6000000000, size 268435456', 'base 0x6000000000, size 68719476736');
+    const text = commandOut(snap, ['pciconf', '-lbcv']).replace(
+      'base 0x6000000000, size 268435456',
+      'base 0x6000000000, size 68719476736',
+    );
     setCommand(snap, ['pciconf', '-lbcv'], text);
     const inv = await scanHost(new SnapshotHost(snap));
     assert.equal(inv.gpus[0]?.mmio.fits, false);

@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+// Throughput benchmark of `bhyve-gpu diagnose` (not a test).
+// Builds a log of BENCH_MB megabytes (default 500) in a temp dir by repeating real corpus lines, runs the
+// engine over it in a child process (peak RSS from process.resourceUsage), then `grep -c -E` with the same
+// knowledge-base patterns over the same file, and prints MB/s of both and their ratio.
+// Targets: engine >= 0.5x grep's throughput, peak RSS < 150 MB.
+//   node bench/diagnose.mjs              (uses dist/ after `npm run build`, else src through tsx)
+//   BENCH_MB=50 node bench/diagnose.mjs
+import { spawnSync } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..');
+const megabytes = Number(process.env.BENCH_MB ?? 500);
+const corpusDir = resolve(root, '..', 'shared', 'corpus');
+
+function corpusLines() {
+  const lines = [];
+  for (const category of ['guest-dmesg', 'bhyve-errors', 'guest-lspci', 'host-dmesg', 'vm-passthru']) {
+    const dir = join(corpusDir, category);
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir).sort()) {
+      const text = readFileSync(join(dir, name), 'utf8');
+      const sep = text.indexOf('\n# ---\n');
+      lines.push(...(sep >= 0 ? text.slice(sep + 7) : text).split('\n').filter((l) => l.trim() !== ''));
+    }
+  }
+  if (lines.length === 0) throw new Error(`no corpus at ${corpusDir}`);
+  return lines;
+}
+
+function buildLog(path, bytes) {
+  const block = `${corpusLines().join('\n')}\n`;
+  const chunk = block.repeat(Math.max(1, Math.floor((4 << 20) / block.length)));
+  const fd = openSync(path, 'w');
+  let written = 0;
+  while (written < bytes) written += writeSync(fd, chunk);
+  closeSync(fd);
+  return written;
+}
+
+function kbPatterns() {
+  const patterns = [];
+  for (const f of ['guest.json', 'host.json']) {
+    const kb = JSON.parse(readFileSync(join(root, 'src', 'diagnose', 'kb', f), 'utf8'));
+    for (const s of kb.signatures) patterns.push(...s.patterns);
+  }
+  return patterns;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'bhyve-gpu-bench-'));
+try {
+  const log = join(dir, 'bench.log');
+  const size = buildLog(log, megabytes * 1024 * 1024);
+  const mb = size / (1024 * 1024);
+  console.log(`log: ${mb.toFixed(1)} MB of repeated corpus lines (${log})`);
+
+  const builtEngine = existsSync(join(root, 'dist', 'diagnose', 'engine.js'));
+  const nodeArgs = builtEngine && process.env.BENCH_SOURCE !== '1' ? [] : ['--import', 'tsx'];
+  const child = spawnSync(
+    process.execPath,
+    [...nodeArgs, join(root, 'bench', 'diagnose', 'child.mjs'), log],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    },
+  );
+  if (child.status !== 0) throw new Error(`engine run failed: ${child.stderr}`);
+  const engine = JSON.parse(child.stdout);
+
+  const args = ['-c', '-E', ...kbPatterns().flatMap((p) => ['-e', p]), log];
+  const t0 = process.hrtime.bigint();
+  const grep = spawnSync('grep', args, { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+  const grepSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (grep.status !== 0 && grep.status !== 1) throw new Error(`grep failed: ${grep.stderr}`);
+
+  const engineRate = mb / engine.seconds;
+  const grepRate = mb / grepSeconds;
+  const rssMB = engine.maxRssKiB / 1024;
+  console.log(
+    `engine (${engine.engine}): ${engine.seconds.toFixed(2)} s, ${engineRate.toFixed(0)} MB/s, peak RSS ${rssMB.toFixed(0)} MB, ${engine.lines} lines, ${engine.matched} signature matches, ${engine.findings} findings`,
+  );
+  console.log(
+    `grep -c -E (${kbPatterns().length} patterns, LC_ALL=C): ${grepSeconds.toFixed(2)} s, ${grepRate.toFixed(0)} MB/s, ${grep.stdout.trim()} matching lines`,
+  );
+  const ratio = engineRate / grepRate;
+  console.log(
+    `ratio engine/grep: ${ratio.toFixed(2)} (target >= 0.50) ${ratio >= 0.5 ? 'OK' : 'BELOW TARGET'}`,
+  );
+  console.log(`peak RSS: ${rssMB.toFixed(0)} MB (target < 150 MB) ${rssMB < 150 ? 'OK' : 'ABOVE TARGET'}`);
+  console.log(`file size check: ${statSync(log).size} bytes`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ToolError } from '../errors.js';
+import type { Signature } from './types.js';
+
+/** The knowledge-base files, in ranking order (earlier signatures win ties). */
+export const KB_FILES = ['guest.json', 'host.json'] as const;
+
+const SOURCES = [
+  'guest-kernel',
+  'xorg',
+  'nvidia-smi',
+  'bhyve-stderr',
+  'vm-bhyve-log',
+  'host-dmesg',
+  'windows',
+] as const;
+
+export const DECODERS = ['rm-init-adapter', 'xid', 'driver-version', 'bhyve-exit'] as const;
+
+const signatureSchema = z
+  .object({
+    id: z.string().regex(/^(guest|host|xorg)\.[a-z0-9-]+(\.[a-z0-9-]+)*$/),
+    patterns: z.array(z.string().min(1)).min(1),
+    keywords: z.array(z.string().min(3)).min(1),
+    sources: z.array(z.enum(SOURCES)).min(1),
+    severity: z.enum(['error', 'warning', 'info']),
+    title: z.string().min(1),
+    explanation: z.string().min(1),
+    fix: z.array(z.string().min(1)),
+    rootCause: z.boolean(),
+    consequenceOf: z.array(z.string()),
+    references: z.array(z.string()),
+    examples: z.array(z.string().min(1)).min(1),
+    decode: z.enum(DECODERS).optional(),
+  })
+  .strict();
+
+export const knowledgeBaseFileSchema = z.object({ signatures: z.array(signatureSchema) }).strict();
+
+/** Regex features outside the subset JavaScript and POSIX ERE (grep -E) read the same way. */
+const NOT_PORTABLE = /\(\?|\\[dDsSwWbB]|\\[0-9]|\{,/;
+
+/** Everything a schema cannot say: patterns compile and are portable, examples match, ids resolve. */
+export function checkSignatures(signatures: Signature[]): string[] {
+  const problems: string[] = [];
+  const ids = new Set<string>();
+  for (const s of signatures) {
+    if (ids.has(s.id)) problems.push(`${s.id}: duplicate id`);
+    ids.add(s.id);
+  }
+  for (const s of signatures) {
+    const regexes: RegExp[] = [];
+    for (const p of s.patterns) {
+      if (NOT_PORTABLE.test(p)) problems.push(`${s.id}: pattern ${p} uses a feature grep -E lacks`);
+      try {
+        regexes.push(new RegExp(p));
+      } catch (e) {
+        problems.push(`${s.id}: pattern ${p} does not compile: ${(e as Error).message}`);
+      }
+    }
+    for (const ex of s.examples) {
+      if (!regexes.some((r) => r.test(ex))) problems.push(`${s.id}: example not matched: ${ex}`);
+      if (!s.keywords.some((k) => ex.includes(k))) problems.push(`${s.id}: example has no keyword: ${ex}`);
+    }
+    for (const c of s.consequenceOf) {
+      if (!ids.has(c)) problems.push(`${s.id}: consequenceOf names unknown id ${c}`);
+      if (c === s.id) problems.push(`${s.id}: consequence of itself`);
+    }
+  }
+  return problems;
+}
+
+/** Parse and check one knowledge-base file's JSON text. */
+export function parseKnowledgeBase(text: string, file: string): Signature[] {
+  const result = knowledgeBaseFileSchema.safeParse(JSON.parse(text));
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new ToolError('kb-invalid', `${file}: ${issue?.path.join('.')}: ${issue?.message}`);
+  }
+  return result.data.signatures;
+}
+
+let cached: Signature[] | undefined;
+
+/** The bundled knowledge base, validated (throws ToolError 'kb-invalid' when a file is broken). */
+export function loadKnowledgeBase(): Signature[] {
+  if (cached) return cached;
+  const all: Signature[] = [];
+  for (const f of KB_FILES) {
+    const text = readFileSync(new URL(`./kb/${f}`, import.meta.url), 'utf8');
+    all.push(...parseKnowledgeBase(text, f));
+  }
+  const problems = checkSignatures(all);
+  if (problems.length > 0) throw new ToolError('kb-invalid', `knowledge base: ${problems.join('; ')}`);
+  cached = all;
+  return all;
+}
