@@ -1,4 +1,5 @@
 import { dirname, join } from 'node:path';
+import { FileMissingError, NotCapturedError } from '../errors.js';
 import type { FileStat, Host, RunOptions, RunResult, WriteOptions } from './types.js';
 
 /**
@@ -28,9 +29,25 @@ export class RootedHost implements Host {
   run(argv: readonly string[], options?: RunOptions): Promise<RunResult> {
     return this.commands.run(argv, options);
   }
-  private async overlay<T>(path: string, own: () => Promise<T>, other: (h: Host) => Promise<T>): Promise<T> {
+  /**
+   * Read from DIR when the path is there, else from the snapshot. DIR is authoritative: what the snapshot
+   * did not capture counts as absent (`absent()`), not as unknown.
+   */
+  private async overlay<T>(
+    path: string,
+    own: () => Promise<T>,
+    other: (h: Host) => Promise<T>,
+    absent: () => T = () => {
+      throw new FileMissingError(path, this.description);
+    },
+  ): Promise<T> {
     if (!this.fallback || (await this.files.exists(this.p(path)))) return own();
-    return other(this.fallback);
+    try {
+      return await other(this.fallback);
+    } catch (e) {
+      if (e instanceof NotCapturedError) return absent();
+      throw e;
+    }
   }
   readFile(path: string): Promise<string> {
     return this.overlay(
@@ -62,6 +79,7 @@ export class RootedHost implements Host {
       path,
       () => this.files.stat(this.p(path)),
       (h) => h.stat(path),
+      () => undefined,
     );
   }
   async exists(path: string): Promise<boolean> {
@@ -78,6 +96,7 @@ export class RootedHost implements Host {
       path,
       () => this.files.readLink(this.p(path)),
       (h) => h.readLink(path),
+      () => undefined,
     );
   }
   runBatch(argvs: readonly (readonly string[])[]): Promise<RunResult[]> {

@@ -63,7 +63,20 @@ interface SetupFlags {
 export function register(program: Command): void {
   const guest = program
     .command('guest')
-    .description('inside a Linux guest: check the GPU, set up the driver');
+    .description('inside a Linux guest: check the GPU, set up the driver')
+    .addHelpText(
+      'after',
+      `
+Run inside the Linux guest that has the GPU (or with --host a guest snapshot from scripts/capture-guest.sh).
+
+Examples:
+  bhyve-gpu guest check
+  bhyve-gpu guest check --host test/fixtures/guest/h100-real/guest-snapshot.json --json
+  bhyve-gpu guest setup                      # print the driver setup script for this guest
+  sudo bhyve-gpu guest setup --run --yes
+
+Exit codes: see 'bhyve-gpu guest check --help' and 'bhyve-gpu guest setup --help'.`,
+    );
   guest
     .command('check')
     .description('is the passed-through NVIDIA GPU visible, interrupt-capable and driven?')

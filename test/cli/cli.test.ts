@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { COMMANDS } from '../../src/cli/registry.js';
+import { VERSION } from '../../src/version.js';
+import { REPO_ROOT } from '../helpers/corpus.js';
+import { cli } from '../helpers/snap.js';
+
+describe('the command-line surface', () => {
+  it('--version matches package.json', () => {
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
+    assert.equal(VERSION, pkg.version);
+    const r = cli(['--version']);
+    assert.equal(r.status, 0);
+    assert.equal(r.stdout.trim(), VERSION);
+  });
+
+  it('--help lists every command and the exit codes', () => {
+    const r = cli(['--help']);
+    assert.equal(r.status, 0);
+    for (const c of COMMANDS) assert.match(r.stdout, new RegExp(`^  ${c.name}\\b`, 'm'), c.name);
+    assert.match(r.stdout, /Exit codes:/);
+  });
+
+  for (const c of COMMANDS) {
+    it(`${c.name} --help has examples and exit codes`, () => {
+      const r = cli([c.name, '--help']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /Examples?:/i);
+      assert.match(r.stdout, /Exit codes?:/i);
+    });
+  }
+
+  it('an unknown command or option is a usage error (exit 2), not a stack trace', () => {
+    const a = cli(['frobnicate']);
+    assert.equal(a.status, 2);
+    const b = cli(['scan', '--frob']);
+    assert.equal(b.status, 2);
+    assert.doesNotMatch(a.stderr + b.stderr, /\n\s+at /);
+  });
+
+  it('errors are one line plus a hint; --debug adds the stack', () => {
+    const r = cli(['scan', '--host', '/nonexistent/host.json']);
+    assert.equal(r.status, 2);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 2);
+    assert.match(lines[0] ?? '', /^error: \/nonexistent\/host\.json: /);
+    assert.match(lines[1] ?? '', /^hint: /);
+    const d = cli(['scan', '--host', '/nonexistent/host.json', '--debug']);
+    assert.match(d.stderr, /\n\s+at /);
+  });
+
+  it('colour: none under NO_COLOR or --color never, ANSI with --color always', () => {
+    const host = ['--host', 'examples/hosts/tesla-p4-15.0.json'];
+    assert.doesNotMatch(cli(['doctor', ...host]).stdout, /\x1b\[/);
+    assert.match(cli(['--color', 'always', 'doctor', ...host]).stdout, /\x1b\[3[12]m/);
+    assert.doesNotMatch(
+      cli(['--color', 'never', 'doctor', ...host], { env: { FORCE_COLOR: '1' } }).stdout,
+      /\x1b\[/,
+    );
+  });
+
+  it('setup without a terminal refuses unless every answer is given', () => {
+    const r = cli(['setup', '--host', 'examples/hosts/tesla-p4-15.0.json']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /no terminal/);
+    const j = cli([
+      'setup',
+      '--host',
+      'examples/hosts/tesla-p4-15.0.json',
+      '--gpu',
+      '1/0/0',
+      '--vm',
+      'xdev',
+      '--json',
+    ]);
+    assert.equal(j.status, 0, j.stderr);
+    const doc = JSON.parse(j.stdout);
+    assert.equal(doc.gpu, '1/0/0');
+    assert.deepEqual(
+      doc.build.map((a: string[]) => a[1]),
+      ['source', 'patch', 'build', 'install'],
+    );
+  });
+});
