@@ -154,6 +154,9 @@ export async function planInstall(host: Host, src: string, now = new Date()): Pr
       : [],
     files,
   };
+  const version = await host.run(['freebsd-version', '-kru']).catch(() => undefined);
+  const userland = version?.exitCode === 0 ? version.stdout.trim().split('\n')[2]?.trim() : undefined;
+  if (userland) manifest.userland = userland;
   const before = (await host.exists(INSTALL_MANIFEST)) ? await host.readFile(INSTALL_MANIFEST) : undefined;
   plan.steps.push(
     makeFileEdit(

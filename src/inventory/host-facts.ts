@@ -67,7 +67,10 @@ function readManifest(raw: RawProbe): InstallManifest | undefined {
   }
 }
 
-function bhyveState(raw: RawProbe, unknown: string[]): HostFacts['bhyve'] {
+/** Files whose SHA-256 the probe set reads, to compare with the install manifest. */
+const HASHED = ['/usr/sbin/bhyve', '/boot/kernel/vmm.ko'] as const;
+
+function bhyveState(raw: RawProbe, unknown: string[], userland: string | undefined): HostFacts['bhyve'] {
   const manifest = readManifest(raw);
   const sha = okStdout(raw, ['sha256', '-q', '/usr/sbin/bhyve'])?.trim();
   const manifestFile = raw.files.find((f) => f.path === INSTALL_MANIFEST);
@@ -81,21 +84,28 @@ function bhyveState(raw: RawProbe, unknown: string[]): HostFacts['bhyve'] {
     unknown.push(`${INSTALL_MANIFEST}: ${manifestFile?.reason ?? 'not read'}`);
     return { state: 'unknown', detail: 'install manifest not available' };
   }
-  const entry = manifest.files.find((f) => f.path === '/usr/sbin/bhyve');
-  if (!sha || !entry) return { state: 'unknown', manifest, detail: 'cannot hash /usr/sbin/bhyve' };
-  if (sha === entry.sha256)
+  const compared = HASHED.flatMap((path) => {
+    const entry = manifest.files.find((f) => f.path === path);
+    const now = okStdout(raw, ['sha256', '-q', path])?.trim();
+    return entry && now ? [{ path, expected: entry.sha256, now }] : [];
+  });
+  const changed = compared.filter((c) => c.expected !== c.now);
+  const base = { manifest, ...(sha ? { sha256: sha } : {}) };
+  if (changed.length)
     return {
-      state: 'patched',
-      sha256: sha,
-      manifest,
-      detail: `patched bhyve installed ${manifest.installedAt}`,
+      state: 'overwritten',
+      ...base,
+      detail: `${changed.map((c) => c.path).join(' and ')} changed since bhyve-gpu installed ${changed.length > 1 ? 'them' : 'it'} (${manifest.installedAt}); freebsd-update or a world/kernel install replaced ${changed.length > 1 ? 'them' : 'it'}`,
     };
-  return {
-    state: 'overwritten',
-    sha256: sha,
-    manifest,
-    detail: `/usr/sbin/bhyve changed since bhyve-gpu installed it (${manifest.installedAt}); freebsd-update or a world install replaced it`,
-  };
+  if (compared.length && compared.length === HASHED.filter((p) => manifest.files.some((f) => f.path === p)).length)
+    return { state: 'patched', ...base, detail: `patched bhyve installed ${manifest.installedAt}` };
+  if (manifest.userland && userland && manifest.userland !== userland)
+    return {
+      state: 'maybe-overwritten',
+      ...base,
+      detail: `userland is ${userland} but was ${manifest.userland} when bhyve-gpu installed bhyve (${manifest.installedAt}): freebsd-update has run since and may have replaced it`,
+    };
+  return { state: 'unknown', ...base, detail: 'cannot hash the installed files to compare with the manifest' };
 }
 
 export function buildHostFacts(
@@ -164,7 +174,7 @@ export function buildHostFacts(
     loaderFiles: loaderFiles.filter((f) => f.state === 'ok').map((f) => f.path),
     defaultRoute: routeIf ? { interface: routeIf, nics } : undefined,
     bootVideo: cpu?.bootVideo ? `${cpu.bootVideo.driver}${cpu.bootVideo.unit}` : undefined,
-    bhyve: bhyveState(raw, unknown),
+    bhyve: bhyveState(raw, unknown, version?.userland),
     vmDir: raw.vmDir,
     runningVms: vmmDir,
   };

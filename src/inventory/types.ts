@@ -58,10 +58,12 @@ export interface InstallManifest {
   source?: { repo?: string; branch?: string; commit?: string };
   patches: { name: string; sha256: string }[];
   files: { path: string; sha256: string; backup?: string }[];
+  /** `freebsd-version -u` when the install ran: a later userland means freebsd-update ran since. */
+  userland?: string;
   journalId?: string;
 }
 
-export type BhyveState = 'stock' | 'patched' | 'overwritten' | 'unknown';
+export type BhyveState = 'stock' | 'patched' | 'overwritten' | 'maybe-overwritten' | 'unknown';
 
 export interface HostFacts {
   hostname: string;

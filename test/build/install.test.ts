@@ -80,6 +80,7 @@ describe('install', () => {
     assert.deepEqual(manifest.files, [{ path: '/usr/sbin/bhyve', sha256: sha('patched bhyve\n') }]);
     assert.equal(manifest.source.commit, 'c'.repeat(40));
     assert.equal(manifest.patches[0].name, 'intpin-quirk');
+    assert.equal(manifest.userland, '15.0-RELEASE-p2');
 
     // doctor on the host as it now is: sha256 of the installed bhyve matches the manifest.
     const after = setCommand(

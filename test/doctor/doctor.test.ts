@@ -106,6 +106,17 @@ describe('doctor on host variants it has not seen', () => {
     assert.equal(status(m, 'gpu.1/0/0.interrupts'), 'FAIL');
   });
 
+  it('no hash captured but freebsd-update moved the userland on since the install: WARN', async () => {
+    const snap = healthy();
+    const m = JSON.parse(snap.files['/var/db/bhyve-gpu/installed.json'] as string);
+    m.userland = '15.0-RELEASE-p1';
+    snap.files['/var/db/bhyve-gpu/installed.json'] = JSON.stringify(m);
+    snap.commands = snap.commands.filter((c) => c.argv[0] !== 'sha256');
+    const r = await check(snap, 'xdev');
+    assert.equal(status(r, 'host.bhyve'), 'WARN');
+    assert.match(r.get('host.bhyve')?.evidence.join('\n') ?? '', /15\.0-RELEASE-p2 but was 15\.0-RELEASE-p1/);
+  });
+
   it('a GPU with a 32 GiB BAR1 fits alone (WARN); two such BARs do not (FAIL)', async () => {
     const snap = healthy();
     const big = commandOut(snap, ['pciconf', '-lbcv']).replace('size 268435456', 'size 34359738368');

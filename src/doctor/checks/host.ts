@@ -187,6 +187,8 @@ export const installedBhyve: Check = ({ inventory }) => {
         'bhyve-gpu install --src /usr/local/bhyve-gpu/src (after bhyve-gpu build), or rebuild if the release changed',
       ),
     ];
+  if (b.state === 'maybe-overwritten')
+    return [result('host.bhyve', title, 'WARN', [b.detail], 'sha256 /usr/sbin/bhyve and compare with /var/db/bhyve-gpu/installed.json; if it differs: bhyve-gpu build and bhyve-gpu install again (rebuild from a source matching the new release)')];
   if (b.state === 'stock') return [result('host.bhyve', title, 'PASS', [b.detail])];
   return [result('host.bhyve', title, 'UNKNOWN', [b.detail])];
 };
