@@ -2,12 +2,13 @@ import type { Host } from '../host/types.js';
 import { fileText } from '../inventory/collect.js';
 import { scanHost } from '../inventory/inventory.js';
 import { gpuChecks } from './checks/gpu.js';
-import { cpuVirtualisation, installedBhyve, iommu, stalePptdevs, vmmLoad } from './checks/host.js';
+import { cpuVirtualisation, hostOs, installedBhyve, iommu, stalePptdevs, vmmLoad } from './checks/host.js';
 import { guestLogChecks, vmChecks } from './checks/vm.js';
 import type { Check, CheckResult, DoctorContext, VmContext } from './types.js';
 
 /** The checklist, in the order an administrator fixes things. */
 export const CHECKS: readonly Check[] = [
+  hostOs,
   cpuVirtualisation,
   iommu,
   vmmLoad,

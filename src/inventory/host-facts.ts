@@ -97,7 +97,10 @@ function bhyveState(raw: RawProbe, unknown: string[], userland: string | undefin
       ...base,
       detail: `${changed.map((c) => c.path).join(' and ')} changed since bhyve-gpu installed ${changed.length > 1 ? 'them' : 'it'} (${manifest.installedAt}); freebsd-update or a world/kernel install replaced ${changed.length > 1 ? 'them' : 'it'}`,
     };
-  if (compared.length && compared.length === HASHED.filter((p) => manifest.files.some((f) => f.path === p)).length)
+  if (
+    compared.length &&
+    compared.length === HASHED.filter((p) => manifest.files.some((f) => f.path === p)).length
+  )
     return { state: 'patched', ...base, detail: `patched bhyve installed ${manifest.installedAt}` };
   if (manifest.userland && userland && manifest.userland !== userland)
     return {
@@ -105,7 +108,11 @@ function bhyveState(raw: RawProbe, unknown: string[], userland: string | undefin
       ...base,
       detail: `userland is ${userland} but was ${manifest.userland} when bhyve-gpu installed bhyve (${manifest.installedAt}): freebsd-update has run since and may have replaced it`,
     };
-  return { state: 'unknown', ...base, detail: 'cannot hash the installed files to compare with the manifest' };
+  return {
+    state: 'unknown',
+    ...base,
+    detail: 'cannot hash the installed files to compare with the manifest',
+  };
 }
 
 export function buildHostFacts(
@@ -119,6 +126,7 @@ export function buildHostFacts(
   const version = versionOut ? parseFreebsdVersion(versionOut) : undefined;
   const uname = unameOut ? parseUname(unameOut) : undefined;
   if (!version && !uname) unknown.push('release: freebsd-version and uname not captured');
+  else if (!version) unknown.push('freebsd-version: not available');
 
   const dmesgText = fileText(raw, DMESG_BOOT);
   const cpu = dmesgText !== undefined ? parseDmesgBoot(dmesgText) : undefined;
@@ -157,6 +165,7 @@ export function buildHostFacts(
     release,
     releaseText: version?.runningKernel ?? uname?.release ?? release?.text,
     machine: uname?.machine,
+    sysname: uname?.sysname,
     cpu,
     iommu: {
       table,

@@ -71,6 +71,8 @@ export interface HostFacts {
   release: FreebsdRelease | undefined;
   releaseText: string | undefined;
   machine: string | undefined;
+  /** `uname -s`: FreeBSD, or something else (a Linux guest, a workstation). */
+  sysname: string | undefined;
   cpu: DmesgBootFacts | undefined;
   iommu: {
     table: 'DMAR' | 'IVRS' | 'none' | undefined;

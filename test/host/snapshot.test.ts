@@ -65,5 +65,10 @@ describe('recording', () => {
     const s = cli(['scan', '--host', out, '--json']);
     assert.equal(s.status, 0, s.stderr);
     assert.match(JSON.parse(s.stdout).host.unknown.join('\n'), /pciconf -lbcv/);
+    const d = cli(['doctor', '--host', out, '--json']);
+    assert.equal(d.status, 1);
+    const os = JSON.parse(d.stdout).checks.find((c: { id: string }) => c.id === 'host.os');
+    assert.equal(os.status, 'FAIL');
+    assert.match(os.evidence[0], /Linux/);
   });
 });

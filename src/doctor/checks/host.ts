@@ -1,5 +1,32 @@
 import { type Check, result } from '../types.js';
 
+/** bhyve runs on FreeBSD/amd64 only. */
+export const hostOs: Check = ({ inventory }) => {
+  const { sysname, machine } = inventory.host;
+  if (sysname === undefined || sysname === 'FreeBSD') {
+    if (machine !== undefined && machine !== 'amd64')
+      return [
+        result(
+          'host.os',
+          'FreeBSD/amd64 host',
+          'FAIL',
+          [`uname: ${sysname} ${machine}`],
+          'PCI passthrough with bhyve needs an amd64 host',
+        ),
+      ];
+    return [];
+  }
+  return [
+    result(
+      'host.os',
+      'FreeBSD/amd64 host',
+      'FAIL',
+      [`uname: ${sysname} ${machine ?? ''}`.trim()],
+      'run bhyve-gpu on the FreeBSD host (or --host ssh://host); inside a Linux guest use bhyve-gpu guest check',
+    ),
+  ];
+};
+
 /** VT-x with EPT and unrestricted guest, or AMD-V with nested paging. */
 export const cpuVirtualisation: Check = ({ inventory }) => {
   const cpu = inventory.host.cpu;
@@ -188,7 +215,15 @@ export const installedBhyve: Check = ({ inventory }) => {
       ),
     ];
   if (b.state === 'maybe-overwritten')
-    return [result('host.bhyve', title, 'WARN', [b.detail], 'sha256 /usr/sbin/bhyve and compare with /var/db/bhyve-gpu/installed.json; if it differs: bhyve-gpu build and bhyve-gpu install again (rebuild from a source matching the new release)')];
+    return [
+      result(
+        'host.bhyve',
+        title,
+        'WARN',
+        [b.detail],
+        'sha256 /usr/sbin/bhyve and compare with /var/db/bhyve-gpu/installed.json; if it differs: bhyve-gpu build and bhyve-gpu install again (rebuild from a source matching the new release)',
+      ),
+    ];
   if (b.state === 'stock') return [result('host.bhyve', title, 'PASS', [b.detail])];
   return [result('host.bhyve', title, 'UNKNOWN', [b.detail])];
 };
