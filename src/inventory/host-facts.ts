@@ -164,8 +164,8 @@ export function buildHostFacts(
     description,
     release,
     releaseText: version?.runningKernel ?? uname?.release ?? release?.text,
-    machine: uname?.machine,
-    sysname: uname?.sysname,
+    machine: uname?.machine ?? (uname ? undefined : unameOut?.trim().split(/\s+/).at(-2)),
+    sysname: uname?.sysname ?? unameOut?.trim().split(/\s+/)[0],
     cpu,
     iommu: {
       table,
