@@ -32,7 +32,6 @@ function buildProgram(): Command {
     .configureHelp({ sortSubcommands: false })
     .addHelpText('after', EXIT_HELP)
     .exitOverride();
-  program.on('option:color', (v: string | boolean) => setColorMode(v === false ? 'never' : (v as 'auto')));
   return program;
 }
 
@@ -50,7 +49,19 @@ function commandName(argv: string[]): string | undefined {
   return undefined;
 }
 
+/** --color WHEN / --no-color, read before parsing so that even usage errors honour them. */
+function colorFromArgv(argv: string[]): 'auto' | 'always' | 'never' {
+  let mode: 'auto' | 'always' | 'never' = 'auto';
+  argv.forEach((a, i) => {
+    if (a === '--no-color') mode = 'never';
+    const v = a === '--color' ? argv[i + 1] : a.startsWith('--color=') ? a.slice(8) : undefined;
+    if (v === 'auto' || v === 'always' || v === 'never') mode = v;
+  });
+  return mode;
+}
+
 export async function main(argv: string[]): Promise<number> {
+  setColorMode(colorFromArgv(argv));
   const program = buildProgram();
   const name = commandName(argv);
   const entry = COMMANDS.find((c) => c.name === name);
