@@ -51,9 +51,51 @@ function describe(node: SyntaxNode): string {
   return `ERROR near \`${text.length > 60 ? `${text.slice(0, 60)}...` : text}\``;
 }
 
-/** Every ERROR / MISSING node of a C text. */
+/**
+ * FreeBSD's <sys/cdefs.h> attribute macros. A plain C grammar does not expand macros, so
+ * `nvlist_t *const nvl __unused` (as in the upstream quirks file) would read as an ERROR. Bare words are
+ * matched as whole words; the ones that take arguments also swallow a balanced-free `(...)`.
+ */
+const ATTRIBUTE_WORDS = [
+  '__unused',
+  '__used',
+  '__diagused',
+  '__packed',
+  '__dead2',
+  '__pure2',
+  '__noinline',
+  '__always_inline',
+  '__result_use_check',
+  '__malloc_like',
+  '__returns_twice',
+  '__nonnull_all',
+  '__restrict',
+  '__exported',
+  '__hidden',
+  '__weak_symbol',
+];
+const ATTRIBUTE_CALLS = [
+  '__aligned',
+  '__printflike',
+  '__scanflike',
+  '__format_arg',
+  '__section',
+  '__nonnull',
+  '__alloc_size',
+];
+const ATTRIBUTE_RE = new RegExp(
+  `\\b(?:${ATTRIBUTE_CALLS.join('|')})\\s*\\([^()\\n]*\\)|\\b(?:${ATTRIBUTE_WORDS.join('|')})\\b`,
+  'g',
+);
+
+/** Blank FreeBSD attribute macros (same length, so lines and columns stay put) before parsing. */
+export function blankAttributes(text: string): string {
+  return text.replace(ATTRIBUTE_RE, (m) => m.replace(/[^\n]/g, ' '));
+}
+
+/** Every ERROR / MISSING node of a C text (FreeBSD attribute macros blanked first). */
 export function cProblems(parser: ParserType, text: string): SyntaxProblem[] {
-  const tree = parser.parse(text);
+  const tree = parser.parse(blankAttributes(text));
   if (!tree) return [{ line: 1, text: 'ERROR parser returned no tree' }];
   const problems: SyntaxProblem[] = [];
   const walk = (node: SyntaxNode): void => {

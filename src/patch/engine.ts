@@ -2,6 +2,7 @@ import { parsePatch, type StructuredPatch, type StructuredPatchHunk } from 'diff
 import { ParseError } from '../errors.js';
 import { hunkLines, placeHunk } from './hunk.js';
 import { isMakefile, stripPath } from './paths.js';
+import type { ExistingFileOutcome } from './port.js';
 import { remapSrcs, srcsAdditions } from './remap.js';
 import type { FileChange, HunkReport, PatchResult, TreeReader } from './types.js';
 
@@ -12,6 +13,11 @@ export interface ApplyOptions {
   partial?: boolean;
   /** Tree-relative Makefile whose SRCS holds pci_passthru.c (target of remapped SRCS hunks). */
   srcsFile?: string;
+  /**
+   * A hunk creates a file that exists with other content: port it by content (see port.ts), or return
+   * undefined to reject the hunk.
+   */
+  existingFile?: (path: string, existing: string, created: string) => ExistingFileOutcome | undefined;
 }
 
 interface WorkFile {
@@ -102,8 +108,20 @@ export async function applyUnifiedDiff(
       }
       if (creates && file.lines !== undefined && lines.old.length === 0) {
         const same = file.lines.join('\n') === lines.new.join('\n');
-        report.status = same ? 'already-applied' : 'rejected';
-        if (!same) report.reject = rejectText(path, hunk, 'the diff creates this file but it already exists');
+        if (same) {
+          report.status = 'already-applied';
+          continue;
+        }
+        const created = `${lines.new.join('\n')}\n`;
+        const outcome = options.existingFile?.(path, join(file), created);
+        if (outcome === undefined || outcome.status === 'rejected') {
+          const reason = outcome?.reason ?? 'the diff creates this file but it already exists';
+          report.reject = rejectText(path, hunk, reason);
+          continue;
+        }
+        report.status = outcome.status;
+        report.ported = outcome.ported;
+        if (outcome.status === 'applied') Object.assign(file, split(outcome.content));
         continue;
       }
       const placed =

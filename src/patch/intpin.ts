@@ -1,5 +1,5 @@
 import { ToolError } from '../errors.js';
-import { findFunction, findPassthruEntries } from '../srctree/cfunctions.js';
+import { blankComments, findFunction, findPassthruEntries } from '../srctree/cfunctions.js';
 import { addToSrcsList, srcsListed } from '../srctree/makefile.js';
 import { analyzeQuirks } from '../srctree/quirks.js';
 import { TREE_PATHS, type TreeInfo } from '../srctree/types.js';
@@ -18,7 +18,8 @@ const QUIRKS_WORD = 'pci_passthru_quirks.c';
 /** How the INTPIN quirk gets into the quirks file. */
 export type IntpinAction = 'create' | 'merge' | 'append' | 'present';
 
-function refuse(tree: TreeInfo): never {
+/** Throw the tree-unsupported ToolError for a tree the quirk cannot go into (13.x, no bhyve, ...). */
+export function refuseTree(tree: TreeInfo): never {
   throw new ToolError('tree-unsupported', tree.reason ?? 'this source tree is not supported', {
     hint: tree.api.passthruDevSet
       ? 'point --src at a FreeBSD 14 or 15 source tree (usr.sbin/bhyve with pci_passthru.h)'
@@ -26,13 +27,27 @@ function refuse(tree: TreeInfo): never {
   });
 }
 
-/** Put the INTPIN statement at the top of an existing init function, after its declarations. */
+const INTPIN_ZERO = /pci_set_cfgdata8\s*\(\s*(\w+)\s*,\s*PCIR_INTPIN\s*,\s*\(?\s*0+[uUlL]*\s*\)?\s*\)/g;
+
+/**
+ * Put the INTPIN statement at the top of an existing init function, after its declarations (or, when
+ * the init sets INTPIN to 0, make that setting 1).
+ */
 export function mergeIntoInit(text: string, init: string): string | undefined {
   const fn = findFunction(text, init);
   if (!fn) return undefined;
   const pi = /struct\s+pci_devinst\s*\*\s*(?:const\s+)?(\w+)/.exec(fn.params)?.[1];
   if (pi === undefined) return undefined;
   const body = fn.body;
+  // An init that sets INTPIN to 0 would undo a statement put above it: turn that setting into 1.
+  const zero = [...blankComments(body).matchAll(INTPIN_ZERO)].pop();
+  if (zero?.index !== undefined) {
+    const start = zero.index;
+    const lineStart = body.lastIndexOf('\n', start) + 1;
+    const indent = /^[ \t]*/.exec(body.slice(lineStart))?.[0] ?? '\t';
+    const fixed = `${body.slice(0, lineStart)}${indent}/* ${INTPIN_MARKER}: the guest needs an IRQ. */\n${body.slice(lineStart, start)}${intpinStatement(zero[1] ?? pi).replace(/;$/, '')}${body.slice(start + zero[0].length)}`;
+    return text.slice(0, fn.open + 1) + fixed + text.slice(fn.close);
+  }
   const lines = body.split('\n');
   // lines[0] is the rest of the "{" line; skip declarations (and the blank line after them).
   let at = 1;
@@ -71,7 +86,7 @@ export async function planIntpin(
   tree: TreeInfo,
   read: TreeReader,
 ): Promise<PatchResult & { action: IntpinAction }> {
-  if (!tree.supported || tree.srcsFile === undefined) refuse(tree);
+  if (!tree.supported || tree.srcsFile === undefined) refuseTree(tree);
   const changes: FileChange[] = [];
   const hunks: HunkReport[] = [];
   const before = await read(TREE_PATHS.quirks);

@@ -2,10 +2,18 @@ import { createHash } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
 import type { Host } from '../host/types.js';
 import { inspectTree, readTreeFile, treePath } from '../srctree/layout.js';
-import type { QuirksInfo, TreeInfo, TreeLayout, TreeRelease } from '../srctree/types.js';
+import {
+  type QuirksInfo,
+  TREE_PATHS,
+  type TreeInfo,
+  type TreeLayout,
+  type TreeRelease,
+} from '../srctree/types.js';
 import { checkCSyntax, type SyntaxReport } from './csyntax.js';
-import { applyUnifiedDiff } from './engine.js';
-import { planIntpin } from './intpin.js';
+import { applyUnifiedDiff, parseUnifiedDiff } from './engine.js';
+import { planIntpin, refuseTree } from './intpin.js';
+import { stripPath } from './paths.js';
+import { portExistingFile } from './port.js';
 import { type FileChange, type FileStatus, fileStatus, type HunkReport } from './types.js';
 
 /** Where the record of the last applied patch is kept, relative to the tree (read by `install`). */
@@ -46,6 +54,14 @@ function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/** Does the diff touch pci_passthru_quirks.c or add a PASSTHRU_DEV_SET entry (a quirk for bhyve)? */
+export function diffAddsQuirk(text: string): boolean {
+  if (/^\+.*\bPASSTHRU_DEV_SET\s*\(/m.test(text)) return true;
+  return parseUnifiedDiff(text).some(
+    (p) => stripPath(p.newFileName) === TREE_PATHS.quirks || stripPath(p.oldFileName) === TREE_PATHS.quirks,
+  );
+}
+
 export function unifiedDiff(changes: FileChange[]): string {
   return changes
     .map((c) =>
@@ -70,12 +86,17 @@ export function unifiedDiff(changes: FileChange[]): string {
 export async function runPatch(host: Host, src: string, options: PatchRunOptions = {}): Promise<PatchRun> {
   const info = await inspectTree(host, src);
   const read = (path: string) => readTreeFile(host, src, path);
+  // A quirk diff needs the quirk framework: a 13.x bhyve would not build it (and needs no INTPIN quirk).
+  if (options.patchText !== undefined && !info.api.passthruDevSet && diffAddsQuirk(options.patchText)) {
+    refuseTree(info);
+  }
   const planned =
     options.patchText === undefined
       ? await planIntpin(info, read)
       : await applyUnifiedDiff(options.patchText, read, {
           ...(info.srcsFile === undefined ? {} : { srcsFile: info.srcsFile }),
           ...(options.partial ? { partial: true } : {}),
+          existingFile: portExistingFile,
         });
   const changes = planned.changes;
   const syntax = await checkCSyntax(changes);

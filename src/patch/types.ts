@@ -14,6 +14,11 @@ export interface HunkReport {
   fuzz?: number;
   /** The file the hunk was re-expressed onto (an SRCS hunk aimed at a Makefile this layout does not use). */
   remappedTo?: string;
+  /**
+   * How a hunk that creates an existing file was ported by content instead (e.g. "PCIR_INTPIN merged into
+   * nvidia_gpu_init()"): see src/patch/port.ts.
+   */
+  ported?: string;
   /** The hunk text and the reason, for a rejected hunk. */
   reject?: string;
 }

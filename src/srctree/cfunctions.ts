@@ -82,7 +82,9 @@ export function macrosWithValue(text: string, value: string): string[] {
   const re = /^[ \t]*#[ \t]*define[ \t]+(\w+)[ \t]+\(?([^\s)]+)\)?[ \t]*$/gm;
   const code = blankComments(text);
   for (let m = re.exec(code); m !== null; m = re.exec(code)) {
-    if ((m[2] ?? '').toLowerCase() === value.toLowerCase()) names.push(m[1] ?? '');
+    // Integer suffixes (0x10DEU, 0x10deUL) do not change the value.
+    const defined = (m[2] ?? '').replace(/^(0x[0-9a-f]+|\d+)[ul]+$/i, '$1');
+    if (defined.toLowerCase() === value.toLowerCase()) names.push(m[1] ?? '');
   }
   return names;
 }

@@ -10,19 +10,19 @@ export interface QuirksContent {
   configMirror: boolean;
 }
 
-const SET_INTPIN = /pci_set_cfgdata8\s*\(\s*\w+\s*,\s*PCIR_INTPIN\s*,\s*([^)]+?)\s*\)/;
+const SET_INTPIN = /pci_set_cfgdata8\s*\(\s*\w+\s*,\s*PCIR_INTPIN\s*,\s*([^)]+?)\s*\)/g;
 
-/** Does this C text set the virtual INTPIN to something other than 0? */
+/** Does this C text set the virtual INTPIN to something other than 0? The last setting wins. */
 export function setsIntpinIn(code: string): boolean {
-  const m = SET_INTPIN.exec(blankComments(code));
-  if (!m) return false;
-  return !/^\(?\s*0+\s*\)?$/.test(m[1] ?? '');
+  const last = [...blankComments(code).matchAll(SET_INTPIN)].pop();
+  if (!last) return false;
+  return !/^\(?\s*0+[uUlL]*\s*\)?$/.test(last[1] ?? '');
 }
 
-/** Does this probe body compare against NVIDIA's vendor id (literally or through a macro)? */
+/** Does this probe body compare against NVIDIA's vendor id (literally, 0x10DEU too, or through a macro)? */
 function probeMatchesNvidia(body: string, vendorNames: string[]): boolean {
   const code = blankComments(body);
-  if (new RegExp(`\\b${NVIDIA_VENDOR}\\b`, 'i').test(code)) return true;
+  if (new RegExp(`\\b${NVIDIA_VENDOR}[uUlL]*\\b`, 'i').test(code)) return true;
   return vendorNames.some((n) => new RegExp(`\\b${n}\\b`).test(code));
 }
 

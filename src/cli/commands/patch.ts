@@ -43,6 +43,7 @@ function printHuman(run: PatchRun, dryRun: boolean): void {
       h.offset ? `offset ${h.offset}` : '',
       h.fuzz ? `fuzz ${h.fuzz}` : '',
       h.remappedTo ? `onto ${h.remappedTo}` : '',
+      h.ported ?? '',
     ].filter(Boolean);
     note(`  ${h.file} #${h.index}: ${h.status}${extra.length ? ` (${extra.join(', ')})` : ''}`);
   }
