@@ -46,6 +46,7 @@ export function findVmConfig(inv: Inventory, name: string): VmConfig {
     throw new ToolError('vm-missing', `no vm-bhyve guest "${name}": ${path} not found`, {
       hint: `create it first: vm create ${name}`,
     });
+  requireReadable(path, text, VM_KEYS, { vmBhyve: true });
   if (inv.host.runningVms?.includes(name))
     throw new ToolError(
       'vm-running',
@@ -57,10 +58,38 @@ export function findVmConfig(inv: Inventory, name: string): VmConfig {
   return { name, path, text };
 }
 
+/** Keys that attach and detach edit, per kind of file. */
+const LOADER_KEYS = /^(pptdevs[23]?|vmm_load)$/;
+const VM_KEYS = /^(passthru\d+(_options)?|wired_memory|loader)$/;
+
+/**
+ * Refuse to plan over a file where a key this tool edits is on a line the parser cannot read (an unclosed
+ * quote, a command substitution): editing around it could change what the loader or vm-bhyve sees.
+ * Other unreadable lines (prose, "...") are kept byte for byte, as the loader itself skips them.
+ */
+function requireReadable(
+  path: string,
+  text: string,
+  keys: RegExp,
+  options: { vmBhyve?: boolean; loader?: boolean },
+): void {
+  const bad = parseShDoc(text, path, options).nodes.find(
+    (n) => n.kind === 'other' && n.key !== undefined && keys.test(n.key),
+  );
+  if (bad?.kind === 'other')
+    throw new ParseError(
+      bad.reason,
+      { file: path, line: bad.line },
+      'fix that line by hand, then run the command again; nothing was changed',
+    );
+}
+
 function loaderFiles(inv: Inventory): ConfFile[] {
-  return loaderFileOrder(inv.raw)
+  const files = loaderFileOrder(inv.raw)
     .filter((f) => f.state === 'ok' && f.text !== undefined)
     .map((f) => ({ path: f.path, text: f.text as string }));
+  for (const f of files) requireReadable(f.path, f.text, LOADER_KEYS, { loader: true });
+  return files;
 }
 
 /** Refusals that protect the host: stale pptdevs entries, and devices whose loss locks the host out. */

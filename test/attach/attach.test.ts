@@ -142,6 +142,21 @@ describe('attach --yes then detach --yes under --root', () => {
     }
   });
 
+  it('bad input: an unreadable pptdevs line is refused with file and line, and nothing changes', () => {
+    const root = tempDir();
+    const broken = 'vmm_load="YES"\npptdevs="1/0/0\nfoo=bar\n';
+    put(root, '/boot/loader.conf', broken);
+    const r = cli(['attach', '1/0/0', '--host', P4, '--root', root, '--yes']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^error: \/boot\/loader\.conf:2: /m);
+    assert.equal(read(root, '/boot/loader.conf'), broken);
+    assert.equal(existsSync(join(root, '/var/db/bhyve-gpu/journal')), false);
+    // prose and "..." in a loader.conf are skipped by the loader, and kept byte for byte here
+    put(root, '/boot/loader.conf', 'see the wiki ...\nvmm_load="YES"\n');
+    assert.equal(cli(['attach', '1/0/0', '--host', P4, '--root', root, '--yes']).status, 0);
+    assert.equal(read(root, '/boot/loader.conf'), 'see the wiki ...\nvmm_load="YES"\npptdevs="1/0/0"\n');
+  });
+
   it('pptdevs over 128 characters splits into pptdevs2', () => {
     const root = tempDir();
     const ids = Array.from({ length: 21 }, (_, i) => `${10 + i}/0/0`).join(' ');
