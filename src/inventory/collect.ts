@@ -82,6 +82,29 @@ async function readOne(host: Host, path: string): Promise<RawFile> {
   }
 }
 
+/** A host that pays per round trip (ssh): files are read with `cat` in one batch instead of one by one. */
+function batched(host: Host): host is Host & Required<Pick<Host, 'runBatch'>> {
+  return host.kind === 'ssh' && 'roundTrips' in host && typeof host.runBatch === 'function';
+}
+
+async function readAll(host: Host, paths: readonly string[]): Promise<RawFile[]> {
+  if (paths.length === 0) return [];
+  if (batched(host)) {
+    try {
+      const results = await host.runBatch(paths.map((p) => ['cat', '--', p]));
+      return paths.map((path, i): RawFile => {
+        const r = results[i];
+        if (r?.exitCode === 0) return { path, state: 'ok', text: r.stdout };
+        if (r && /no such file/i.test(r.stderr)) return { path, state: 'missing', reason: 'no such file' };
+        return { path, state: 'unknown', reason: r?.stderr.trim() || 'not read' };
+      });
+    } catch {
+      // fall back to one read at a time
+    }
+  }
+  return Promise.all(paths.map((p) => readOne(host, p)));
+}
+
 async function listOne(host: Host, path: string): Promise<string[] | undefined> {
   try {
     return await host.listDir(path);
@@ -94,7 +117,7 @@ async function listOne(host: Host, path: string): Promise<string[] | undefined> 
 export async function collect(host: Host): Promise<RawProbe> {
   const [commands, files, confDir, vmmDir] = await Promise.all([
     runAll(host, PROBE_COMMANDS),
-    Promise.all(PROBE_FILES.map((p) => readOne(host, p))),
+    readAll(host, PROBE_FILES),
     listOne(host, LOADER_CONF_DIR),
     listOne(host, VMM_DEV_DIR),
   ]);
@@ -103,7 +126,7 @@ export async function collect(host: Host): Promise<RawProbe> {
     [VMM_DEV_DIR, vmmDir],
   ]);
   const confDFiles = (confDir ?? []).filter((n) => n.endsWith('.conf')).map((n) => `${LOADER_CONF_DIR}/${n}`);
-  files.push(...(await Promise.all(confDFiles.map((p) => readOne(host, p)))));
+  files.push(...(await readAll(host, confDFiles)));
 
   const raw: RawProbe = { commands, files, dirs };
   const rcText = RC_CONF_FILES.map((p) => files.find((f) => f.path === p)?.text ?? '').join('\n');
@@ -122,7 +145,10 @@ export async function collect(host: Host): Promise<RawProbe> {
       const guests = await listOne(host, vmDir);
       dirs.set(vmDir, guests);
       const names = (guests ?? []).filter((n) => !n.startsWith('.'));
-      const confs = await Promise.all(names.map((n) => readOne(host, `${vmDir}/${n}/${n}.conf`)));
+      const confs = await readAll(
+        host,
+        names.map((n) => `${vmDir}/${n}/${n}.conf`),
+      );
       files.push(...confs.filter((f) => f.state === 'ok'));
     }
   }
