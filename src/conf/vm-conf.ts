@@ -124,6 +124,11 @@ export function planGuestPassthru(
   const existing = passthruEntries(working);
   let present = wanted.filter((w) => existing.some((e) => hostId(e) === w.id));
   const implicit = existing.some((e) => wanted.some((w) => w.id === hostId(e)) && e.guest === undefined);
+  const inPlace =
+    implicit && present.length === wanted.length
+      ? explicitInPlace(text, existing, wanted, functions, opts)
+      : undefined;
+  if (inPlace) return inPlace;
   if (present.length > 0 && (present.length < wanted.length || implicit)) {
     notes.push(
       implicit
@@ -196,6 +201,56 @@ export function planGuestPassthru(
   const changed = out !== text;
   if (!changed) notes.push('already in the desired state');
   return { text: out, changed, slot, keys, notes, warnings };
+}
+
+/**
+ * Every function of the GPU is already listed, some without `=slot:func`: give each entry its explicit
+ * guest slot where it stands (same keys, same lines), so the diff shows only the values that change.
+ */
+function explicitInPlace(
+  text: string,
+  existing: readonly PassthruEntry[],
+  wanted: readonly { id: string; function: number }[],
+  functions: readonly HostFunction[],
+  opts: { rom?: string },
+): GuestPlan | undefined {
+  const removed = removeGuestPassthru(
+    text,
+    wanted.map((w) => w.id),
+  ).text;
+  // Entries the removal cannot reach (after a gap, unreadable lines): take the general path instead.
+  if (passthruEntries(removed).some((e) => wanted.some((w) => w.id === hostId(e)))) return undefined;
+  const fresh = planGuestPassthru(removed, functions, opts);
+  const doc = parseShDoc(text, undefined, { vmBhyve: true });
+  const keys: string[] = [];
+  for (const e of existing) {
+    const w = wanted.find((x) => x.id === hostId(e));
+    if (!w) continue;
+    keys.push(`passthru${e.index}`);
+    setForVmBhyve(doc, `passthru${e.index}`, `${w.id}=${fresh.slot}:${w.function}`);
+  }
+  const before = readVmBhyveConfig(removed);
+  const after = readVmBhyveConfig(fresh.text);
+  for (const key of ['wired_memory', 'loader']) {
+    const value = after.get(key);
+    if (value !== undefined && value !== before.get(key)) setForVmBhyve(doc, key, value);
+  }
+  const first = existing.find((e) => hostId(e) === wanted[0]?.id);
+  if (opts.rom !== undefined && first) {
+    const optionsKey = `passthru${first.index}_options`;
+    const current = readVmBhyveConfig(text).get(optionsKey);
+    const next = withRom(current, opts.rom);
+    if (current !== next) setForVmBhyve(doc, optionsKey, next);
+  }
+  const out = printShDoc(doc);
+  return {
+    text: out,
+    changed: out !== text,
+    slot: fresh.slot,
+    keys,
+    notes: ['the GPU was listed without =slot:func; each entry now names its guest slot'],
+    warnings: fresh.warnings,
+  };
 }
 
 export interface GuestRemoval {

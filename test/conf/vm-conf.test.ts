@@ -175,3 +175,16 @@ describe('rc.conf: vm_dir', () => {
     });
   });
 });
+
+describe('planGuestPassthru: an entry without =slot:func', () => {
+  it('gets its explicit guest slot where it stands', () => {
+    const text = 'loader="uefi"\ncpu=4\npassthru0="1/0/0"\nuuid="u"\n';
+    const plan = planGuestPassthru(text, [{ bhyveId: '1/0/0', function: 0 }]);
+    assert.equal(
+      plan.text,
+      `loader="uefi"\ncpu=4\npassthru0="1/0/0=${plan.slot}:0"\nuuid="u"\nwired_memory="yes"\n`,
+    );
+    assert.deepEqual(plan.keys, ['passthru0']);
+    assert.equal(planGuestPassthru(plan.text, [{ bhyveId: '1/0/0', function: 0 }]).changed, false);
+  });
+});
