@@ -1,5 +1,5 @@
-import { createInterface } from 'node:readline/promises';
-import { UsageError } from '../errors.js';
+import { createInterface, type Interface } from 'node:readline';
+import { ToolError, UsageError } from '../errors.js';
 
 /** Prompts only for a person at a terminal: never under CI, never without a TTY on both ends. */
 export function interactive(): boolean {
@@ -11,13 +11,40 @@ export function requireInteractive(what: string, flags: string): void {
     throw new UsageError(`${what}: no terminal to ask on`, `give every answer by flags (${flags}) and --yes`);
 }
 
+// One line reader for the whole session, with a queue: lines typed (or pasted) ahead of a question are
+// kept for the next questions instead of being lost.
+let reader: Interface | undefined;
+const lines: string[] = [];
+const waiting: ((line: string | undefined) => void)[] = [];
+let ended = false;
+
+function open(): void {
+  if (reader) return;
+  reader = createInterface({ input: process.stdin, output: process.stderr, terminal: false });
+  reader.on('line', (line) => {
+    const w = waiting.shift();
+    if (w) w(line);
+    else lines.push(line);
+  });
+  reader.on('close', () => {
+    ended = true;
+    for (const w of waiting.splice(0)) w(undefined);
+  });
+}
+
 async function ask(question: string): Promise<string> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return (await rl.question(question)).trim();
-  } finally {
-    rl.close();
-  }
+  open();
+  process.stderr.write(question);
+  const queued = lines.shift();
+  const line = queued ?? (ended ? undefined : await new Promise<string | undefined>((r) => waiting.push(r)));
+  if (line === undefined) throw new ToolError('no-answer', 'no answer: the input ended', { exitCode: 2 });
+  return line.trim();
+}
+
+/** Release the terminal once the questions are over. */
+export function closePrompts(): void {
+  reader?.close();
+  reader = undefined;
 }
 
 /** Pick one of `choices` by number (1-based); the first is the default. */

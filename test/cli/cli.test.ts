@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { COMMANDS } from '../../src/cli/registry.js';
 import { VERSION } from '../../src/version.js';
 import { REPO_ROOT } from '../helpers/corpus.js';
-import { cli } from '../helpers/snap.js';
+import { cli, tempDir } from '../helpers/snap.js';
 
 describe('the command-line surface', () => {
   it('--version matches package.json', () => {
@@ -82,5 +83,45 @@ describe('the command-line surface', () => {
       doc.build.map((a: string[]) => a[1]),
       ['source', 'patch', 'build', 'install'],
     );
+  });
+});
+
+describe('setup at a terminal', () => {
+  it('asks for the GPU, the guest and a confirmation, then applies (script(1) provides the terminal)', (t) => {
+    const hasScript = spawnSync('script', ['--version']).status === 0;
+    if (!hasScript) {
+      t.skip('script(1) is not installed');
+      return;
+    }
+    const root = tempDir();
+    const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+    const args = [
+      process.execPath,
+      '--import',
+      'tsx',
+      join(REPO_ROOT, 'src', 'cli.ts'),
+      'setup',
+      '--host',
+      'examples/hosts/rtx2080ti-14.3.json',
+      '--root',
+      root,
+      '--remove-stale',
+      '--no-build',
+      '--no-color',
+    ];
+    const r = spawnSync('script', ['-qec', args.map(quote).join(' '), '/dev/null'], {
+      cwd: REPO_ROOT,
+      input: '1\n1\ny\n',
+      encoding: 'utf8',
+      env: { ...process.env, CI: '', NO_COLOR: '1' },
+    });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /Which GPU goes to the guest\?/);
+    assert.match(r.stdout, /Which vm-bhyve guest gets it\?/);
+    assert.match(
+      readFileSync(join(root, 'boot', 'loader.conf'), 'utf8'),
+      /^pptdevs="2\/0\/0 2\/0\/1 2\/0\/2 2\/0\/3"$/m,
+    );
+    assert.match(readFileSync(join(root, 'vm', 'cuda', 'cuda.conf'), 'utf8'), /^passthru3="2\/0\/3=\d+:3"$/m);
   });
 });

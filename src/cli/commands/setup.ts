@@ -13,7 +13,7 @@ import { isNoop } from '../../plan/types.js';
 import { DEFAULT_SOURCE_DIR } from '../../srctree/git.js';
 import { globals, note, out, printJson, style } from '../output.js';
 import { commandLine } from '../plan-command.js';
-import { choose, confirm, interactive, requireInteractive } from '../prompt.js';
+import { choose, closePrompts, confirm, interactive, requireInteractive } from '../prompt.js';
 
 const HELP = `
 The guided path: scan -> pick the GPU -> pick the vm-bhyve guest -> show the whole plan (loader.conf, the
@@ -190,6 +190,7 @@ export function register(program: Command): void {
           for (const n of next) out(`  - ${n}`);
         }
       } finally {
+        closePrompts();
         await host.close();
       }
     });
