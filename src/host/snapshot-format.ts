@@ -25,7 +25,11 @@ export interface Snapshot {
 }
 
 function fail(source: string, field: string, message: string): never {
-  throw new ParseError(`invalid snapshot: field "${field}" ${message}`, { file: source });
+  throw new ParseError(
+    `invalid snapshot: field "${field}" ${message}`,
+    { file: source },
+    'docs/snapshot-format.md describes the format; `bhyve-gpu snapshot -o FILE` records a valid one',
+  );
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
