@@ -123,6 +123,7 @@ describe('doctor on host variants it has not seen', () => {
     setCommand(snap, ['pciconf', '-lbcv'], big);
     let m = await check(snap, 'xdev');
     assert.equal(status(m, 'gpu.1/0/0.mmio'), 'WARN');
+    assert.match(m.get('gpu.1/0/0.mmio')?.fix ?? '', /Above 4G/);
     const two = big.replace(
       'bar   [1c] = type Prefetchable Memory, range 64, base 0x6010000000, size 33554432',
       'bar   [1c] = type Prefetchable Memory, range 64, base 0x6810000000, size 34359738368',
@@ -130,6 +131,18 @@ describe('doctor on host variants it has not seen', () => {
     setCommand(snap, ['pciconf', '-lbcv'], two);
     m = await check(snap, 'xdev');
     assert.equal(status(m, 'gpu.1/0/0.mmio'), 'FAIL');
+  });
+
+  it('no acpidump and no IOMMU unit in dmesg.boot: WARN with the check to run', async () => {
+    const snap = healthy();
+    snap.commands = snap.commands.filter((c) => c.argv[0] !== 'acpidump');
+    snap.files['/var/run/dmesg.boot'] = (snap.files['/var/run/dmesg.boot'] as string).replace(
+      /^dmar\d.*\n/gm,
+      '',
+    );
+    const m = await check(snap, 'xdev');
+    assert.equal(status(m, 'host.iommu'), 'WARN');
+    assert.match(m.get('host.iommu')?.fix ?? '', /acpidump -t/);
   });
 
   it('AMD host with IVRS but amdvi disabled: FAIL with the loader tunable', async () => {
@@ -149,9 +162,13 @@ describe('doctor on host variants it has not seen', () => {
     snap.files['/dev/vmm/xdev'] = '';
     snap.missing = snap.missing.filter((p) => p !== '/dev/vmm/');
     snap.commands = snap.commands.filter((c) => c.argv[0] !== 'acpidump');
-    const m = await check(snap, 'xdev');
+    let m = await check(snap, 'xdev');
     assert.equal(status(m, 'vm.xdev.instance'), 'WARN');
+    assert.equal(status(m, 'host.iommu'), 'PASS', 'dmesg.boot shows the dmar units');
+    delete snap.files['/var/run/dmesg.boot'];
+    m = await check(snap, 'xdev');
     assert.equal(status(m, 'host.iommu'), 'UNKNOWN');
+    assert.equal(status(m, 'host.cpu'), 'UNKNOWN');
   });
 });
 

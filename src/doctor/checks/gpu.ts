@@ -119,10 +119,13 @@ function mmio(g: GpuGroup): CheckResult {
     );
   }
   if (big.length)
-    return result(id, title, 'WARN', [
-      ...ev,
-      `large BAR: ${big.join(', ')}: it fills most of the 32 GiB window; a second such GPU in the same guest will not fit; enable Above 4G decoding in the host firmware`,
-    ]);
+    return result(
+      id,
+      title,
+      'WARN',
+      [...ev, `large BAR: ${big.join(', ')}: it takes most of bhyve's 32 GiB 64-bit window`],
+      'enable Above 4G decoding in the host firmware; give this guest no second large-BAR device (one 32 GiB BAR fills the whole window)',
+    );
   return result(id, title, 'PASS', ev);
 }
 

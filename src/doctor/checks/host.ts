@@ -96,21 +96,35 @@ export const iommu: Check = ({ inventory }) => {
   const title = 'IOMMU (VT-d / AMD-Vi) present and enabled for vmm';
   const out = [];
   const amd = h.cpu?.cpuVendor === 'amd' || h.iommu.table === 'IVRS';
-  if (h.iommu.table === undefined)
-    out.push(result('host.iommu', title, 'UNKNOWN', ['acpidump -t not available']));
-  else if (h.iommu.table === 'none')
+  const firmwareFix = amd
+    ? 'enable IOMMU / AMD-Vi in the firmware setup, then reboot'
+    : 'enable VT-d in the firmware setup, then reboot (vm-bhyve refuses passthru without a DMAR table)';
+  const units = [...(h.cpu?.dmarUnits ?? []), ...(h.cpu?.amdViUnits ?? [])];
+  if (h.iommu.table === 'none')
+    out.push(result('host.iommu', title, 'FAIL', ['acpidump -t: no DMAR or IVRS table'], firmwareFix));
+  else if (h.iommu.table !== undefined)
+    out.push(result('host.iommu', title, 'PASS', [`acpidump -t: ${h.iommu.table} table present`]));
+  else if (units.length > 0)
+    out.push(
+      result('host.iommu', title, 'PASS', [
+        `dmesg.boot: IOMMU units ${units.join(', ')} attached`,
+        'acpidump -t not available',
+      ]),
+    );
+  else if (h.cpu)
     out.push(
       result(
         'host.iommu',
         title,
-        'FAIL',
-        ['acpidump -t: no DMAR or IVRS table'],
-        amd
-          ? 'enable IOMMU / AMD-Vi in the firmware setup, then reboot'
-          : 'enable VT-d in the firmware setup, then reboot (vm-bhyve refuses passthru without a DMAR table)',
+        'WARN',
+        [
+          'acpidump -t not available',
+          'dmesg.boot: no dmar (VT-d) or AMD-Vi unit attached: the IOMMU is probably off',
+        ],
+        `check with: acpidump -t | grep -E 'DMAR|IVRS'; if nothing: ${firmwareFix}`,
       ),
     );
-  else out.push(result('host.iommu', title, 'PASS', [`acpidump -t: ${h.iommu.table} table present`]));
+  else out.push(result('host.iommu', title, 'UNKNOWN', ['acpidump -t and dmesg.boot not available']));
   if (h.iommu.vmmIommuEnable === '0')
     out.push(
       result(
@@ -121,16 +135,19 @@ export const iommu: Check = ({ inventory }) => {
         'remove hw.vmm.iommu.enable="0" from /boot/loader.conf and reboot',
       ),
     );
-  if (amd && h.iommu.table === 'IVRS' && h.iommu.amdviEnable !== '1')
-    out.push(
-      result(
-        'host.iommu.amdvi',
-        'AMD-Vi enabled for vmm',
-        h.iommu.amdviEnable === undefined ? 'UNKNOWN' : 'FAIL',
-        [`hw.vmm.amdvi.enable: ${h.iommu.amdviEnable ?? 'unknown'}`],
-        'sysrc -f /boot/loader.conf hw.vmm.amdvi.enable=1 && reboot',
-      ),
-    );
+  if (amd && h.iommu.table !== 'none' && h.iommu.amdviEnable !== '1') {
+    const known = h.iommu.amdviEnable !== undefined;
+    if (known || h.iommu.table === 'IVRS')
+      out.push(
+        result(
+          'host.iommu.amdvi',
+          'AMD-Vi enabled for vmm',
+          known ? 'FAIL' : 'UNKNOWN',
+          [`hw.vmm.amdvi.enable: ${h.iommu.amdviEnable ?? 'unknown'}`],
+          'sysrc -f /boot/loader.conf hw.vmm.amdvi.enable=1 && reboot',
+        ),
+      );
+  }
   return out;
 };
 
