@@ -61,7 +61,9 @@ export class NotCapturedError extends ToolError {
   readonly what: string;
   constructor(what: string, snapshot: string) {
     super('not-captured', `${what}: not captured in snapshot ${snapshot}`, {
-      hint: 'record a new snapshot with `bhyve-gpu snapshot -o host.json` on the host',
+      hint: what.startsWith('command ')
+        ? 'a snapshot holds only the probe set (docs/snapshot-format.md): run this on the host itself, or with --host ssh://HOST'
+        : 'record a new snapshot with `bhyve-gpu snapshot -o host.json` on the host',
     });
     this.name = 'NotCapturedError';
     this.what = what;

@@ -1,7 +1,15 @@
-import { type ConfFile, ensureVmmLoad, LOADER_CONF, planPptdevs, vmmLoadState } from '../conf/loader-conf.js';
+import {
+  type ConfFile,
+  effectivePptdevs,
+  ensureVmmLoad,
+  LOADER_CONF,
+  planPptdevs,
+  vmmLoadState,
+} from '../conf/loader-conf.js';
 import { parseShDoc } from '../conf/shvars.js';
 import { planGuestPassthru, removeGuestPassthru } from '../conf/vm-conf.js';
-import { ParseError, ToolError } from '../errors.js';
+import { NotCapturedError, ParseError, ToolError, UsageError } from '../errors.js';
+import type { FileStat, Host } from '../host/types.js';
 import { fileText, loaderFileOrder } from '../inventory/collect.js';
 import { lockoutReason } from '../inventory/gpus.js';
 import { RC_CONF_FILES } from '../inventory/probes.js';
@@ -129,9 +137,10 @@ export function buildAttachPlan(inv: Inventory, gpu: GpuGroup, opts: AttachOptio
   const problems = safetyProblems(inv, gpu, opts);
   if (problems.length && !opts.force)
     throw new ToolError('unsafe', `refusing to attach ${gpu.id}:\n  ${problems.join('\n  ')}`, {
-      hint: inv.stale.length
-        ? 'add --remove-stale to drop the stale entries in the same change, or fix /boot/loader.conf by hand; --force overrides'
-        : '--force overrides (only if you have another way into the host)',
+      hint:
+        inv.stale.length && !opts.removeStale
+          ? 'add --remove-stale to drop the stale entries in the same change, or fix /boot/loader.conf by hand; --force overrides'
+          : 'pick another GPU; --force overrides (only if you have another way into the host)',
     });
   const notes: string[] = problems.map((p) => `forced: ${p}`);
   const files = loaderFiles(inv);
@@ -222,9 +231,21 @@ export function buildDetachPlan(
   };
   const pptdevs = planPptdevs(files, { add: [], remove: ids });
   const edits = new Map(pptdevs.changes.map((c) => [c.path, c.after]));
+  const reserved = (path: string, text: string) =>
+    effectivePptdevs([{ path, text }])
+      .combined.map((e) => e.bsf?.id ?? e.text)
+      .join(' ');
   for (const f of files) {
     const exact = restore(f.path, f.text);
-    if (exact !== undefined && edits.has(f.path)) edits.set(f.path, exact);
+    const semantic = edits.get(f.path);
+    // The original bytes only when they reserve exactly what removing the GPU leaves: never bring back
+    // an entry attach --remove-stale dropped (a NIC the host uses).
+    if (
+      exact !== undefined &&
+      semantic !== undefined &&
+      reserved(f.path, exact) === reserved(f.path, semantic)
+    )
+      edits.set(f.path, exact);
   }
   for (const [path, text] of edits) {
     const before = files.find((f) => f.path === path)?.text;
@@ -278,4 +299,30 @@ export function shFileVerifier(plan: Plan): (path: string, text: string) => void
     if (bad)
       throw new ParseError(`written file does not parse: ${bad.message}`, { file: path, line: bad.line });
   };
+}
+
+/**
+ * `--rom FILE`: a file on the host that bhyve can open. A comma would split bhyve's option string, and
+ * vm-bhyve drops `#` and `"`. Returns a note when the file cannot be checked (a snapshot did not record it).
+ */
+export async function checkRom(host: Host, rom: string): Promise<string | undefined> {
+  if (/[,#"\s]/.test(rom) || !rom.startsWith('/'))
+    throw new UsageError(
+      `--rom ${rom}: use an absolute path without commas, spaces, '#' or '"'`,
+      'bhyve splits its passthru options at commas',
+    );
+  let st: FileStat | undefined;
+  try {
+    st = await host.stat(rom);
+  } catch (e) {
+    if (e instanceof NotCapturedError) return `${rom} not checked: the snapshot does not record it`;
+    throw e;
+  }
+  if (!st)
+    throw new UsageError(
+      `--rom ${rom}: no such file on ${host.description}`,
+      'dump the VBIOS first, or check the path',
+    );
+  if (!st.isFile) throw new UsageError(`--rom ${rom}: not a regular file`);
+  return undefined;
 }

@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ToolError } from '../errors.js';
-import { VERSION } from '../version.js';
+import { SCHEMA_VERSION, VERSION } from '../version.js';
 import { setColorMode, style } from './output.js';
 import { COMMANDS } from './registry.js';
 
@@ -82,8 +82,19 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? 0 : 2;
     }
     debug ||= program.opts().debug === true;
-    return reportError(e, debug);
+    const code = reportError(e, debug);
+    if (argv.includes('--json')) printJsonError(e, code);
+    return code;
   }
+}
+
+/** With --json a failure is also one JSON document on stdout, so a script reads errors the same way. */
+function printJsonError(e: unknown, exitCode: number): void {
+  const error =
+    e instanceof ToolError
+      ? { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}), exitCode }
+      : { code: 'internal', message: e instanceof Error ? e.message : String(e), exitCode };
+  process.stdout.write(`${JSON.stringify({ schemaVersion: SCHEMA_VERSION, error }, null, 2)}\n`);
 }
 
 export function reportError(e: unknown, debug: boolean): number {

@@ -59,6 +59,17 @@ export async function showOrApply(
       hint: 'drop --yes to see the plan, or add --root DIR to apply into a directory tree',
       exitCode: 2,
     });
+  // Known before anything is written: a recorded host can take file edits (under --root), not commands.
+  const commands = plan.steps.filter((s) => s.kind === 'command');
+  if (host.kind === 'snapshot' && commands.length > 0)
+    throw new ToolError(
+      'snapshot-commands',
+      `a snapshot cannot run commands (${commands[0]?.kind === 'command' ? commands[0].argv.join(' ') : ''}); nothing was changed`,
+      {
+        hint: 'run on the host itself or with --host ssh://HOST (or drop --now)',
+        exitCode: 2,
+      },
+    );
   const result = await applyPlan(host, plan, {
     command: options.command,
     onProgress: (line) => note(line),

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { LocalHost } from './local.js';
 import { RootedHost } from './rooted.js';
@@ -9,6 +10,7 @@ import type { Host } from './types.js';
  *   local (default) | ssh://[user@]host[:port] | path to a snapshot JSON file.
  */
 export async function openHost(spec: string | undefined, root?: string): Promise<Host> {
+  if (root !== undefined) checkRoot(root);
   const s = spec ?? 'local';
   let host: Host;
   if (s === 'local') host = new LocalHost();
@@ -24,4 +26,21 @@ export async function openHost(spec: string | undefined, root?: string): Promise
   if (root !== undefined)
     return new RootedHost(host, new LocalHost(), root, host.kind === 'snapshot' ? host : undefined);
   return host;
+}
+
+/** `--root DIR` must name an existing directory: an unset shell variable must not mean the real root. */
+function checkRoot(root: string): void {
+  if (root.trim() === '')
+    throw new UsageError('--root is empty', 'give the directory to act under, e.g. --root /tmp/image');
+  let isDir = false;
+  try {
+    isDir = statSync(root).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir)
+    throw new UsageError(
+      `--root ${root}: no such directory`,
+      'create it first (mkdir -p), or check the path',
+    );
 }

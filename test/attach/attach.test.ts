@@ -19,7 +19,9 @@ describe('attach: plan, refusals, JSON', () => {
   it('refuses while a pptdevs entry points at the NIC carrying the default route, naming it', () => {
     const r = cli(['attach', '2/0/0', '--vm', 'cuda', '--host', RTX, '--dry-run', '--json']);
     assert.equal(r.status, 1);
-    assert.equal(r.stdout, '');
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.error.code, 'unsafe');
+    assert.match(doc.error.message, /igb0/);
     assert.match(r.stderr, /refusing to attach 2\/0\/0/);
     assert.match(r.stderr, /3\/0\/0 is now igb0 \(network controller, I210 Gigabit Network Connection\)/);
     assert.match(r.stderr, /--remove-stale/);
@@ -95,10 +97,31 @@ describe('attach --yes then detach --yes under --root', () => {
     const d = cli(['detach', '2/0/0', '--vm', 'cuda', '--yes', ...base]);
     assert.equal(d.status, 0, d.stderr);
     const snap = example('rtx2080ti-14.3');
-    assert.equal(read(root, '/boot/loader.conf'), snap.files['/boot/loader.conf']);
+    // The stale 3/0/0 (the host's NIC) that attach --remove-stale dropped does not come back.
+    const loader = read(root, '/boot/loader.conf');
+    assert.doesNotMatch(loader, /pptdevs/);
+    assert.equal(
+      loader,
+      `${(snap.files['/boot/loader.conf'] as string).replace('pptdevs="3/0/0"\n', '')}vmm_load="YES"\n`,
+    );
     assert.equal(read(root, '/vm/cuda/cuda.conf'), snap.files['/vm/cuda/cuda.conf']);
     const j = JSON.parse(cli(['journal', '--json', '--root', root]).stdout);
     assert.equal(j.entries.length, 2);
+  });
+
+  it('attach then detach gives back the original bytes of both files', () => {
+    const root = tempDir();
+    const loader = '# boot settings\nautoboot_delay="3"\nzfs_load="YES"';
+    put(root, '/boot/loader.conf', loader);
+    const base = ['--host', P4, '--root', root];
+    assert.equal(cli(['attach', '1/0/0', '--vm', 'xdev', '--yes', ...base]).status, 0);
+    assert.match(read(root, '/boot/loader.conf'), /pptdevs="1\/0\/0"\nvmm_load="YES"/);
+    assert.equal(cli(['detach', '1/0/0', '--vm', 'xdev', '--yes', ...base]).status, 0);
+    assert.equal(read(root, '/boot/loader.conf'), loader);
+    assert.equal(
+      read(root, '/zdata/vms/xdev/xdev.conf'),
+      example('tesla-p4-15.0').files['/zdata/vms/xdev/xdev.conf'],
+    );
   });
 
   it('rollback undoes the attach exactly', () => {

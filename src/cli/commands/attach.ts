@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type AttachOptions, buildAttachPlan, shFileVerifier } from '../../attach/plan.js';
+import { type AttachOptions, buildAttachPlan, checkRom, shFileVerifier } from '../../attach/plan.js';
 import { openHost } from '../../host/open.js';
 import { scanHost } from '../../inventory/inventory.js';
 import { resolveGpu } from '../../inventory/resolve.js';
@@ -44,7 +44,9 @@ export function register(program: Command): void {
       try {
         const inv = await scanHost(host);
         const gpu = resolveGpu(inv, spec);
+        const romNote = opts.rom ? await checkRom(host, opts.rom) : undefined;
         const plan = buildAttachPlan(inv, gpu, opts);
+        if (romNote) plan.notes.push(romNote);
         await showOrApply(host, plan, opts, g, { command: commandLine(), verify: shFileVerifier(plan) });
       } finally {
         await host.close();

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { type AttachOptions, buildAttachPlan, shFileVerifier } from '../../attach/plan.js';
 import { idPair } from '../../bhyve/ids.js';
 import { ToolError, UsageError } from '../../errors.js';
@@ -10,7 +10,7 @@ import type { GpuGroup, Inventory } from '../../inventory/types.js';
 import { applyPlan } from '../../plan/apply.js';
 import { planToJson, renderPlan } from '../../plan/render.js';
 import { isNoop } from '../../plan/types.js';
-import { DEFAULT_SOURCE_DIR } from '../../srctree/git.js';
+import { checkDestination, DEFAULT_SOURCE_DIR } from '../../srctree/git.js';
 import { globals, note, out, printJson, style } from '../output.js';
 import { commandLine } from '../plan-command.js';
 import { choose, closePrompts, confirm, interactive, requireInteractive } from '../prompt.js';
@@ -26,13 +26,15 @@ Examples:
   bhyve-gpu setup --gpu 1/0/0 --vm xdev --yes
   bhyve-gpu setup --host examples/hosts/rtx2080ti-14.3.json --gpu 2/0/0 --vm cuda --remove-stale --json
 
-Exit codes: 0 done (or plan shown), 1 failure or refusal, 2 usage (no terminal and answers missing),
-  4 the configuration was applied but the bhyve build chain failed.`;
+Exit codes: 0 done (or plan shown with --dry-run / --json), 1 failure or refusal, 2 usage (no terminal
+  and answers missing, or the build chain asked for on a remote or --root host), 4 the configuration was
+  applied but the bhyve build chain failed.`;
 
-interface SetupOptions extends AttachOptions {
+interface SetupOptions extends Omit<AttachOptions, 'vm'> {
   gpu?: string;
-  vm?: string;
-  noVm?: boolean;
+  /** A guest name; false with --no-vm. */
+  vm?: string | false;
+  dryRun?: boolean;
   yes?: boolean;
   build: boolean;
   src: string;
@@ -64,7 +66,7 @@ async function pickGpu(inv: Inventory, opts: SetupOptions): Promise<GpuGroup> {
 
 async function pickVm(inv: Inventory, opts: SetupOptions): Promise<string | undefined> {
   if (opts.vm) return opts.vm;
-  if (opts.noVm) return undefined;
+  if (opts.vm === false) return undefined;
   const vmDir = inv.host.vmDir;
   const names = vmDir
     ? inv.raw.files
@@ -109,22 +111,31 @@ export function register(program: Command): void {
     .option('--force', 'proceed despite stale entries or lock-out risks')
     .option('--no-build', 'do not run source/patch/build/install even when the GPU needs the quirk')
     .option('--src <dir>', 'where the bhyve source goes', DEFAULT_SOURCE_DIR)
-    .option('--flavor <flavor>', 'source flavor for bhyve-gpu source (upstream, stable, nvidia-wip)')
+    .addOption(
+      new Option('--flavor <flavor>', 'source flavor for bhyve-gpu source').choices([
+        'upstream',
+        'stable',
+        'nvidia-wip',
+      ]),
+    )
+    .option('--dry-run', 'show the whole plan and change nothing (works without a terminal)')
     .option('--yes', 'apply without asking')
     .addHelpText('after', HELP)
     .action(async (opts: SetupOptions, c: Command) => {
       const g = globals(c);
-      if (opts.yes === undefined && !interactive() && !g.json)
+      if (opts.yes === undefined && !opts.dryRun && !interactive() && !g.json)
         throw new UsageError(
           'setup: no terminal to confirm on',
-          'add --yes to apply, or --json to see the plan',
+          'add --yes to apply, or --dry-run (or --json) to see the plan',
         );
+      checkDestination(opts.src);
       const host = await openHost(g.host, g.root);
       try {
         const inv = await scanHost(host);
         const gpu = await pickGpu(inv, opts);
         const vm = await pickVm(inv, opts);
-        const plan = buildAttachPlan(inv, gpu, { ...opts, ...(vm ? { vm } : {}) });
+        const { vm: _vm, ...attachOpts } = opts;
+        const plan = buildAttachPlan(inv, gpu, { ...attachOpts, ...(vm ? { vm } : {}) });
         const chain = buildChain(gpu, inv, opts);
         const next = [
           'reboot, so that ppt(4) claims the GPU at boot (vmm_load + pptdevs)',
@@ -143,7 +154,7 @@ export function register(program: Command): void {
             build: chain.map((a) => ['bhyve-gpu', ...a]),
             next,
           });
-          if (!opts.yes) return;
+          if (!opts.yes || opts.dryRun) return;
         } else {
           out(style.bold(`GPU ${gpu.id} (${gpu.name}) -> ${vm ?? 'host only'}`));
           out(isNoop(plan) ? 'configuration: already in the desired state' : renderPlan(plan));
@@ -156,6 +167,16 @@ export function register(program: Command): void {
             for (const a of chain) out(`  bhyve-gpu ${a.join(' ')}`);
           }
         }
+        if (opts.dryRun) {
+          note('dry run: nothing changed; run again with --yes to apply');
+          return;
+        }
+        // Known before anything is written: the build chain needs the live host.
+        if (opts.build && chain.length && (host.kind !== 'local' || g.root))
+          throw new UsageError(
+            'the bhyve build chain (source, patch, build, install) runs on the host itself',
+            `run setup on the host, or add --no-build and later run there: ${chain.map((a) => `bhyve-gpu ${a.join(' ')}`).join(' && ')}`,
+          );
         const go = opts.yes === true || (interactive() && (await confirm('Apply this plan?')));
         if (!go) {
           note('nothing changed');
@@ -170,11 +191,6 @@ export function register(program: Command): void {
           note(r.message);
         }
         if (opts.build && chain.length) {
-          if (host.kind !== 'local' || g.root)
-            throw new ToolError('build-remote', 'the bhyve build chain runs on the host itself', {
-              hint: `run there: ${chain.map((a) => `bhyve-gpu ${a.join(' ')}`).join(' && ')}`,
-              exitCode: 4,
-            });
           for (const a of chain) {
             note(`$ bhyve-gpu ${a.join(' ')}`);
             const r = spawnSync(process.execPath, [process.argv[1] as string, ...a], { stdio: 'inherit' });

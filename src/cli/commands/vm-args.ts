@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { checkRom } from '../../attach/plan.js';
 import { bhyveArgs, bhyveConfigLines } from '../../bhyve/args.js';
 import { UsageError } from '../../errors.js';
 import { openHost } from '../../host/open.js';
@@ -36,6 +37,12 @@ export function register(program: Command): void {
       try {
         const inv = await scanHost(host);
         const gpu = resolveGpu(inv, spec);
+        const romNote = opts.rom ? await checkRom(host, opts.rom) : undefined;
+        if (romNote) note(`note: ${romNote}`);
+        if (gpu.consoleGpu)
+          note(
+            `warning: ${gpu.id} is the host's console GPU: the host loses its display when a guest takes it`,
+          );
         const o = { slot, ...(opts.rom ? { rom: opts.rom } : {}) };
         const args = bhyveArgs(gpu, o);
         const config = bhyveConfigLines(gpu, o);

@@ -6,8 +6,9 @@ import { type Check, type CheckResult, type DoctorContext, result } from '../typ
 const PATCH_FIX =
   'bhyve-gpu source && bhyve-gpu patch --src /usr/local/bhyve-gpu/src && bhyve-gpu build --src /usr/local/bhyve-gpu/src && bhyve-gpu install --src /usr/local/bhyve-gpu/src --yes';
 
+/** The attach flags a fix needs: the guest, and --remove-stale while a stale entry would block it. */
 function vmHint(ctx: DoctorContext): string {
-  return ctx.vm ? ` --vm ${ctx.vm.name}` : ' --vm <name>';
+  return `${ctx.vm ? ` --vm ${ctx.vm.name}` : ' --vm <name>'}${ctx.inventory.stale.length ? ' --remove-stale' : ''}`;
 }
 
 function reserved(g: GpuGroup, ctx: DoctorContext): CheckResult {

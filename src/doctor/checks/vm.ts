@@ -56,7 +56,7 @@ export const vmChecks: Check = (ctx) => {
   const gpus = ctx.inventory.gpus;
   const named = entries.map((e) => gpuOf(e, gpus)).find((g) => g !== undefined);
   const free = gpus.filter((g) => !g.consoleGpu);
-  const gpuArg = named?.id ?? (free.length === 1 ? free[0]?.id : undefined) ?? '<gpu>';
+  const gpuArg = `${named?.id ?? (free.length === 1 ? free[0]?.id : undefined) ?? '<gpu>'}${ctx.inventory.stale.length ? ' --remove-stale' : ''}`;
   const title = `VM ${vm.name}: every GPU function passed through, with a sane guest slot`;
   if (entries.length === 0)
     out.push(
