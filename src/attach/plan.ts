@@ -7,7 +7,7 @@ import {
   vmmLoadState,
 } from '../conf/loader-conf.js';
 import { parseShDoc } from '../conf/shvars.js';
-import { planGuestPassthru, removeGuestPassthru } from '../conf/vm-conf.js';
+import { passthruEntries, planGuestPassthru, removeGuestPassthru } from '../conf/vm-conf.js';
 import { NotCapturedError, ParseError, ToolError, UsageError } from '../errors.js';
 import type { FileStat, Host } from '../host/types.js';
 import { fileText, loaderFileOrder } from '../inventory/collect.js';
@@ -261,6 +261,17 @@ export function buildDetachPlan(
         makeFileEdit(vm.path, vm.text, exact ?? removed.text, `take the GPU out of ${vm.name}`),
       );
       if (exact === undefined) plan.notes.push('wired_memory and loader are left as they are');
+    }
+  }
+  if (!opts.vm && inv.host.vmDir) {
+    for (const f of inv.raw.files) {
+      if (f.state !== 'ok' || f.text === undefined || !f.path.startsWith(`${inv.host.vmDir}/`)) continue;
+      const listed = passthruEntries(f.text).filter((e) => ids.includes(e.host));
+      const name = f.path.split('/').at(-2);
+      if (listed.length)
+        plan.notes.push(
+          `guest ${name} still lists ${listed.map((e) => `passthru${e.index}`).join(', ')}: it will not start without the GPU on ppt; run detach with --vm ${name}`,
+        );
     }
   }
   if (opts.now) {

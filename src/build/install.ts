@@ -122,6 +122,9 @@ export async function planInstall(host: Host, src: string, now = new Date()): Pr
           hint: `run bhyve-gpu build --src ${src} again`,
         });
       }
+      files.push({ path, sha256: sha256(bytes) });
+      const installed = await host.readBytes(path).catch(() => undefined);
+      if (installed && sha256(installed) === sha256(bytes)) continue; // already this build's file
       plan.steps.push({
         kind: 'file-install',
         path,
@@ -129,7 +132,6 @@ export async function planInstall(host: Host, src: string, now = new Date()): Pr
         mode,
         reason: `${step.name} built from ${src}`,
       } satisfies FileInstall);
-      files.push({ path, sha256: sha256(bytes) });
     }
     if (step.name === 'vmm.ko')
       after.push(
@@ -158,14 +160,27 @@ export async function planInstall(host: Host, src: string, now = new Date()): Pr
   const userland = version?.exitCode === 0 ? version.stdout.trim().split('\n')[2]?.trim() : undefined;
   if (userland) manifest.userland = userland;
   const before = (await host.exists(INSTALL_MANIFEST)) ? await host.readFile(INSTALL_MANIFEST) : undefined;
-  plan.steps.push(
-    makeFileEdit(
-      INSTALL_MANIFEST,
-      before,
-      `${JSON.stringify(manifest, null, 2)}\n`,
-      'record what was installed (scan and doctor compare it with the system)',
-    ),
-  );
+  // Installing the same build again changes nothing: keep the manifest (and its date) as it is.
+  if (before === undefined || !sameInstall(before, manifest))
+    plan.steps.push(
+      makeFileEdit(
+        INSTALL_MANIFEST,
+        before,
+        `${JSON.stringify(manifest, null, 2)}\n`,
+        'record what was installed (scan and doctor compare it with the system)',
+      ),
+    );
   await host.mkdir(STATE_DIR);
   return { plan, manifest, after };
+}
+
+/** The manifest on disk records this very install (files, patches, source), whatever its date. */
+function sameInstall(text: string, next: InstallManifest): boolean {
+  try {
+    const old = JSON.parse(text) as InstallManifest;
+    const key = (m: InstallManifest) => JSON.stringify([m.files, m.patches, m.source]);
+    return key(old) === key(next);
+  } catch {
+    return false;
+  }
 }

@@ -68,6 +68,11 @@ export async function main(argv: string[]): Promise<number> {
   if (entry) (await entry.load()).register(program);
   else for (const c of COMMANDS) program.command(c.name).description(c.summary);
   let debug = argv.includes('--debug');
+  if (!entry && name === undefined && !argv.some((a) => ['-h', '--help', '-V', '--version'].includes(a))) {
+    process.stderr.write(program.helpInformation());
+    process.stderr.write('error: missing command\n');
+    return 2;
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -1,4 +1,5 @@
 import { ParseError } from '../errors.js';
+import { jsonErrorOffset, lineColumn } from './json-position.js';
 
 /** A captured command: matched by exact argv. */
 export interface SnapshotCommand {
@@ -94,18 +95,18 @@ export function validateSnapshot(data: unknown, source = 'snapshot'): Snapshot {
   return snap;
 }
 
-/** Parse snapshot JSON text; a JSON syntax error is reported with its line. */
+/** Parse snapshot JSON text; a JSON syntax error is reported with its line and column. */
 export function parseSnapshot(text: string, source = 'snapshot'): Snapshot {
   let data: unknown;
   try {
     data = JSON.parse(text);
-  } catch (e) {
-    const msg = (e as Error).message;
-    const pos = /position (\d+)/.exec(msg);
-    const line = pos ? text.slice(0, Number(pos[1])).split('\n').length : undefined;
+  } catch {
+    const at = jsonErrorOffset(text) ?? 0;
+    const { line, column } = lineColumn(text, at);
     throw new ParseError(
-      `not valid JSON: ${msg}`,
-      line === undefined ? { file: source } : { file: source, line },
+      `not valid JSON (column ${column}: ${JSON.stringify(text.slice(at, at + 12))})`,
+      { file: source, line },
+      'a snapshot is one JSON document (docs/snapshot-format.md)',
     );
   }
   return validateSnapshot(data, source);

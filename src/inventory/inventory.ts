@@ -33,6 +33,10 @@ export function buildInventory(raw: RawProbe, hostname: string, description: str
   }
   const gpus = devices ? groupGpus(devices, host) : [];
   const stale = devices && host.pptdevs ? findStale(host.pptdevs, devices, host) : [];
+  if (host.sysname !== undefined && host.sysname !== 'FreeBSD')
+    warnings.push(
+      `this host runs ${host.sysname}, not FreeBSD: bhyve passthrough needs a FreeBSD/amd64 host (inside a Linux guest: bhyve-gpu guest check)`,
+    );
   if (host.vmm.kldList && !host.vmm.loaderConf)
     warnings.push(
       'vmm is loaded from rc.conf kld_list only: it loads too late to claim pptdevs devices; set vmm_load="YES" in /boot/loader.conf',

@@ -76,6 +76,9 @@ describe('install', () => {
       0o555,
       'the installed file keeps its mode',
     );
+    const again = cli(['install', ...base, '--check']);
+    assert.equal(again.status, 0, 'installing the same build again changes nothing');
+    assert.match(again.stdout, /already in the desired state/);
     const manifest = JSON.parse(readFileSync(join(root, '/var/db/bhyve-gpu/installed.json'), 'utf8'));
     assert.deepEqual(manifest.files, [{ path: '/usr/sbin/bhyve', sha256: sha('patched bhyve\n') }]);
     assert.equal(manifest.source.commit, 'c'.repeat(40));

@@ -31,9 +31,8 @@ export function register(program: Command): void {
       const host = await openHost(g.host, g.root);
       try {
         const { plan, after } = await planInstall(host, opts.src);
-        plan.notes.push(...after);
         await showOrApply(host, plan, opts, g, { command: commandLine() });
-        if (opts.yes && !opts.dryRun && !opts.check && !g.json) for (const a of after) out(`next: ${a}`);
+        if (!g.json) for (const a of after) out(`next: ${a}`);
       } finally {
         await host.close();
       }

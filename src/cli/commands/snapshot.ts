@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { LocalHost } from '../../host/local.js';
@@ -35,6 +37,7 @@ export function register(program: Command): void {
       const g = globals(cmd);
       if (g.host !== undefined && g.host !== 'local' && !g.host.startsWith('ssh://'))
         throw new UsageError('snapshot records a live host: use --host local or ssh://...');
+      if (opts.output !== '-') checkOutput(opts.output);
       const host = await openHost(g.host, g.root);
       try {
         const raw = await collect(host);
@@ -72,4 +75,19 @@ export function register(program: Command): void {
         await host.close();
       }
     });
+}
+
+/** The output must be a file in an existing directory: checked before the host is probed. */
+function checkOutput(path: string): void {
+  const st = (p: string) => {
+    try {
+      return statSync(p);
+    } catch {
+      return undefined;
+    }
+  };
+  if (st(path)?.isDirectory())
+    throw new UsageError(`-o ${path}: is a directory`, 'give a file name, e.g. -o host.json');
+  if (!st(dirname(path))?.isDirectory())
+    throw new UsageError(`-o ${path}: directory ${dirname(path)} does not exist`);
 }
