@@ -4,9 +4,10 @@ import { ToolError } from '../errors.js';
 import type { Host } from '../host/types.js';
 import { INSTALL_MANIFEST, STATE_DIR } from '../inventory/probes.js';
 import type { InstallManifest } from '../inventory/types.js';
+import { readPatchRecord } from '../patch/run.js';
 import { type CommandStep, type FileInstall, makeFileEdit, type Plan } from '../plan/types.js';
 import { RECORD_DIR } from '../srctree/git.js';
-import type { BuildRecord } from './plan.js';
+import { type BuildRecord, readBuildRecord } from './plan.js';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -75,15 +76,12 @@ export interface InstallPlan {
  * install manifest that scan/doctor compare with the running system.
  */
 export async function planInstall(host: Host, src: string, now = new Date()): Promise<InstallPlan> {
-  const record = await readJson<BuildRecord>(host, posix.join(src, RECORD_DIR, 'build-record.json'));
+  const record = await readBuildRecord(host, src);
   if (!record)
     throw new ToolError('not-built', `no build record in ${src}/${RECORD_DIR}/`, {
       hint: `run bhyve-gpu build --src ${src} first`,
     });
-  const patch = await readJson<{ patch: string; patchSha256: string }>(
-    host,
-    posix.join(src, RECORD_DIR, 'patch-record.json'),
-  );
+  const patch = await readPatchRecord(host, src);
   const pin = await readJson<{ repo?: string; branch?: string; commit?: string }>(
     host,
     posix.join(src, RECORD_DIR, 'source.json'),

@@ -1,7 +1,7 @@
 import { createWriteStream, promises as fsp, type WriteStream } from 'node:fs';
 import { cpus } from 'node:os';
 import { posix } from 'node:path';
-import { errorMessage, ToolError } from '../errors.js';
+import { errorMessage, NotCapturedError, ToolError, UsageError } from '../errors.js';
 import type { Host } from '../host/types.js';
 import { type FirstError, FirstErrorScanner } from './first-error.js';
 import { LineSplitter } from './progress.js';
@@ -50,14 +50,62 @@ interface LogSink {
   close(): Promise<void>;
 }
 
+function logError(path: string, cause: Error): ToolError {
+  const code = (cause as NodeJS.ErrnoException).code;
+  return new ToolError('build-log', `cannot write the build log ${path}: ${code ?? cause.message}`, {
+    hint: 'pass --log FILE with a writable file path',
+    cause,
+  });
+}
+
+/**
+ * Check a --log path before anything runs: it must not be a directory, and its directory must exist.
+ * A snapshot host that did not capture the path leaves it to the build.
+ */
+export async function checkLogPath(host: Host, path: string): Promise<void> {
+  const stat = async (p: string) => {
+    try {
+      return await host.stat(p);
+    } catch (e) {
+      if (e instanceof NotCapturedError) return 'unknown' as const;
+      throw e;
+    }
+  };
+  const own = await stat(path);
+  if (own !== 'unknown' && own?.isDirectory)
+    throw new UsageError(
+      `--log ${path}: is a directory`,
+      `name a file, e.g. --log ${posix.join(path, 'build.log')}`,
+    );
+  const dir = posix.dirname(path);
+  const parent = await stat(dir);
+  if (parent === undefined) throw new UsageError(`--log ${path}: directory ${dir} does not exist`);
+  if (parent !== 'unknown' && !parent.isDirectory)
+    throw new UsageError(`--log ${path}: ${dir} is not a directory`);
+}
+
 async function openLog(host: Host, path: string): Promise<LogSink> {
   await host.mkdir(posix.dirname(path));
   if (host.kind === 'local') {
     const stream: WriteStream = createWriteStream(path, { flags: 'a' });
+    // Every stream error is kept and reported as a ToolError: none may escape as an unhandled 'error'.
+    let failure: Error | undefined;
+    stream.on('error', (e: Error) => {
+      failure ??= e;
+    });
+    await new Promise<void>((resolve) => {
+      stream.once('open', () => resolve());
+      stream.once('error', () => resolve());
+    });
+    if (failure) throw logError(path, failure);
     return {
-      write: (text) => void stream.write(text),
-      close: () =>
-        new Promise((resolve, reject) => stream.end((e?: Error | null) => (e ? reject(e) : resolve()))),
+      write: (text) => {
+        if (!failure) stream.write(text);
+      },
+      close: async () => {
+        if (!failure) await new Promise<void>((resolve) => stream.end(() => resolve()));
+        if (failure) throw logError(path, failure);
+      },
     };
   }
   let pending = '';

@@ -94,6 +94,13 @@ export function planSetup(options: SetupOptions): SetupPlan {
       throw new ToolError('unsupported-gpu', `${chip.chip} (${chip.architecture}): ${choice.unsupported}`, {
         hint: 'bhyve-gpu guest setup only installs drivers from the NVIDIA CUDA repository',
       });
+    // [NVKMOD]: the open kernel modules need Turing or newer; forcing them on an older GPU gives a driver
+    // that never binds it.
+    if (options.modules === 'open' && choice.modules === 'proprietary')
+      throw new UsageError(
+        `${chip.chip} (${chip.architecture}) cannot use the open kernel modules: they need a Turing or newer GPU`,
+        'leave --modules out (or pass --modules proprietary) for this GPU',
+      );
   }
   const modules = options.modules ?? choice?.modules;
   if (modules === undefined)

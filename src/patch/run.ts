@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
+import { parsePatchRecordFiles, requireSourceDir } from '../build/plan.js';
+import { ParseError } from '../errors.js';
 import type { Host } from '../host/types.js';
 import { inspectTree, readTreeFile, treePath } from '../srctree/layout.js';
 import {
@@ -25,6 +27,29 @@ export interface PatchRecord {
   /** "intpin" for the built-in quirk, else the --patch file name. */
   patch: string;
   files: { path: string; sha256Before?: string; sha256After: string }[];
+}
+
+/**
+ * Read and check `<src>/.bhyve-gpu/patch-record.json`; undefined when there is none. A wrong shape is a
+ * ParseError naming the file and the field.
+ */
+export async function readPatchRecord(host: Host, src: string): Promise<PatchRecord | undefined> {
+  const file = treePath(src, PATCH_RECORD_PATH);
+  if (!(await host.exists(file))) return undefined;
+  const text = await host.readFile(file);
+  parsePatchRecordFiles(text, file);
+  const json = JSON.parse(text) as Record<string, unknown>;
+  const hint = 'run `bhyve-gpu patch` again to rewrite it';
+  for (const field of ['patchSha256', 'patch'] as const)
+    if (typeof json[field] !== 'string')
+      throw new ParseError(`field "${field}": expected a string`, { file }, hint);
+  for (const [i, f] of (json.files as Record<string, unknown>[]).entries()) {
+    if (typeof f.sha256After !== 'string')
+      throw new ParseError(`field "files[${i}].sha256After": expected a string`, { file }, hint);
+    if (f.sha256Before !== undefined && typeof f.sha256Before !== 'string')
+      throw new ParseError(`field "files[${i}].sha256Before": expected a string`, { file }, hint);
+  }
+  return json as unknown as PatchRecord;
 }
 
 export interface PatchRun {
@@ -84,6 +109,7 @@ export function unifiedDiff(changes: FileChange[]): string {
  * host plus the patch record. Running it on a patched tree changes nothing ("already-applied").
  */
 export async function runPatch(host: Host, src: string, options: PatchRunOptions = {}): Promise<PatchRun> {
+  await requireSourceDir(host, src);
   const info = await inspectTree(host, src);
   const read = (path: string) => readTreeFile(host, src, path);
   // A quirk diff needs the quirk framework: a 13.x bhyve would not build it (and needs no INTPIN quirk).

@@ -146,11 +146,16 @@ export async function listEntryIds(host: Host, journalDir: string): Promise<stri
 export interface EntrySummary {
   id: string;
   time: string | undefined;
-  /** 'incomplete': the directory has no entry.json (the apply stopped before changing anything). */
-  state: EntryState | 'incomplete';
+  /**
+   * 'incomplete': the directory has no entry.json (the apply stopped before changing anything);
+   * 'unreadable': entry.json is truncated or not an entry (see `error`).
+   */
+  state: EntryState | 'incomplete' | 'unreadable';
   command: string;
   title: string;
   files: string[];
+  /** Why an unreadable entry could not be read (the ParseError message, with the file). */
+  error?: string;
 }
 
 export function summarize(entry: JournalEntry): EntrySummary {
@@ -168,7 +173,23 @@ export function summarize(entry: JournalEntry): EntrySummary {
 export async function listEntries(host: Host, journalDir: string): Promise<EntrySummary[]> {
   const out: EntrySummary[] = [];
   for (const id of await listEntryIds(host, journalDir)) {
-    const entry = await readEntry(host, journalDir, id);
+    let entry: JournalEntry | undefined;
+    try {
+      entry = await readEntry(host, journalDir, id);
+    } catch (e) {
+      // One damaged entry must not hide the others.
+      if (!(e instanceof ParseError)) throw e;
+      out.push({
+        id,
+        time: undefined,
+        state: 'unreadable',
+        command: '',
+        title: '',
+        files: [],
+        error: e.message,
+      });
+      continue;
+    }
     if (entry) out.push(summarize(entry));
     else out.push({ id, time: undefined, state: 'incomplete', command: '', title: '', files: [] });
   }

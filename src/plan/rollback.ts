@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { errorMessage, ToolError } from '../errors.js';
+import { errorMessage, ParseError, ToolError } from '../errors.js';
 import type { Host } from '../host/types.js';
 import {
   type FileRecord,
@@ -47,6 +47,28 @@ export interface RollbackPreview {
   /** Files already as they were before the entry. */
   unchanged: string[];
   conflicts: RollbackConflict[];
+  /** Newer entries passed over, without an id, because their entry.json could not be read. */
+  skipped: { id: string; error: string }[];
+}
+
+/**
+ * The entry to undo when no id is given: the latest one that can be read; unreadable newer ones are
+ * returned as skipped (an entry with no entry.json counts as read: it stopped before changing anything).
+ */
+async function latestReadable(
+  host: Host,
+  journalDir: string,
+): Promise<{ id: string | undefined; entry: JournalEntry | undefined; skipped: RollbackPreview['skipped'] }> {
+  const skipped: RollbackPreview['skipped'] = [];
+  for (const id of (await listEntryIds(host, journalDir)).reverse()) {
+    try {
+      return { id, entry: await readEntry(host, journalDir, id), skipped };
+    } catch (e) {
+      if (!(e instanceof ParseError)) throw e;
+      skipped.push({ id, error: e.message });
+    }
+  }
+  return { id: undefined, entry: undefined, skipped };
 }
 
 export class RollbackConflictError extends ToolError {
@@ -80,16 +102,21 @@ function writtenText(entry: JournalEntry, file: FileRecord): { text: string | un
 /** What `rollback` would do, without changing anything. */
 export async function previewRollback(host: Host, options: RollbackOptions = {}): Promise<RollbackPreview> {
   const journalDir = options.journalDir ?? JOURNAL_DIR;
-  const id = options.id ?? (await listEntryIds(host, journalDir)).at(-1);
-  const base = { id, actions: [], unchanged: [], conflicts: [] };
+  const latest = options.id === undefined ? await latestReadable(host, journalDir) : undefined;
+  const id = options.id ?? latest?.id;
+  const skipped = latest?.skipped ?? [];
+  const base = { id, actions: [], unchanged: [], conflicts: [], skipped };
   if (id === undefined)
     return {
       ...base,
       status: 'nothing',
-      message: 'the journal is empty: nothing to roll back',
+      message:
+        skipped.length > 0
+          ? 'no readable journal entry: nothing to roll back'
+          : 'the journal is empty: nothing to roll back',
       entry: undefined,
     };
-  const entry = await readEntry(host, journalDir, id);
+  const entry = latest !== undefined ? latest.entry : await readEntry(host, journalDir, id);
   if (entry === undefined)
     return {
       ...base,

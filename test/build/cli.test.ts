@@ -104,6 +104,39 @@ describe('bhyve-gpu build (end to end)', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /nothing to rebuild/);
     assert.equal(cli('build', '--src', src, '--jobs', 'many').status, 2);
-    assert.equal(cli('build', '--src', join(dir, 'none'), '--jobs', '1').status, 1);
+  });
+
+  it('checks --src first: a missing path or a regular file is exit 2 with a hint', () => {
+    const missing = cli('build', '--src', join(dir, 'none'), '--jobs', '1');
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /none: no such directory/);
+    assert.match(missing.stderr, /bhyve-gpu source/);
+    const file = join(dir, 'plain-file');
+    writeFileSync(file, 'not a tree\n');
+    const notDir = cli('build', '--src', file, '--jobs', '1');
+    assert.equal(notDir.status, 2);
+    assert.match(notDir.stderr, /plain-file: not a directory/);
+  });
+
+  it('refuses a --log that is a directory or in a missing directory before make runs', () => {
+    const src = bhyveTree('log-check', 'hello');
+    const isDir = cli('build', '--src', src, '--jobs', '1', '--log', dir);
+    assert.equal(isDir.status, 2);
+    assert.match(isDir.stderr, /--log .*: is a directory/);
+    assert.doesNotMatch(isDir.stderr, /EISDIR|at /);
+    const noParent = cli('build', '--src', src, '--jobs', '1', '--log', join(dir, 'missing', 'b.log'));
+    assert.equal(noParent.status, 2);
+    assert.match(noParent.stderr, /missing does not exist/);
+    assert.equal(existsSync(join(src, 'usr.sbin/bhyve/hello')), false, 'make did not run');
+  });
+
+  it('a malformed patch record is a parse error naming the file and the field', () => {
+    const src = join(dir, 'bad-record');
+    mkdirSync(join(src, '.bhyve-gpu'), { recursive: true });
+    writeFileSync(join(src, '.bhyve-gpu/patch-record.json'), JSON.stringify({ files: 1 }));
+    const r = cli('build', '--src', src, '--jobs', '1', '--dry-run');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /patch-record\.json: field "files": expected an array/);
+    assert.match(r.stderr, /bhyve-gpu patch/);
   });
 });

@@ -3,8 +3,15 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type BuildProgress, describeFailure, detectJobs, runBuild } from '../../src/build/runner.js';
+import {
+  type BuildProgress,
+  checkLogPath,
+  describeFailure,
+  detectJobs,
+  runBuild,
+} from '../../src/build/runner.js';
 import type { BuildStep } from '../../src/build/targets.js';
+import { ToolError, UsageError } from '../../src/errors.js';
 import { LocalHost } from '../../src/host/local.js';
 import { REPO_ROOT } from '../helpers/corpus.js';
 
@@ -73,6 +80,27 @@ describe('runBuild with real make', () => {
     if (result.ok) return;
     assert.equal(result.firstError?.line, 7);
     assert.equal(result.firstError?.file, 'broken/broken.c', 'GNU make names the directory it entered');
+  });
+
+  it('a log that cannot be opened or written is a ToolError, never an unhandled stream error', async () => {
+    await assert.rejects(
+      runBuild(host, [step('hello')], { src, logFile: dir }),
+      (e: unknown) => e instanceof ToolError && e.code === 'build-log' && /EISDIR/.test(e.message),
+    );
+    if (existsSync('/dev/full'))
+      await assert.rejects(
+        runBuild(host, [step('hello')], { src, logFile: '/dev/full' }),
+        (e: unknown) => e instanceof ToolError && e.code === 'build-log' && /ENOSPC/.test(e.message),
+      );
+  });
+
+  it('checkLogPath: a directory or a missing parent is a usage error; a new file is fine', async () => {
+    await assert.rejects(checkLogPath(host, dir), (e: unknown) => e instanceof UsageError);
+    await assert.rejects(
+      checkLogPath(host, join(dir, 'no/such.log')),
+      (e: unknown) => e instanceof UsageError,
+    );
+    await checkLogPath(host, join(dir, 'new.log'));
   });
 
   it('finds the number of CPUs for make -j', async () => {

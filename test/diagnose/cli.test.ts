@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { corpusFile, REPO_ROOT } from '../helpers/corpus.js';
+import { tempDir } from '../helpers/snap.js';
 
 const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'diagnose');
 
@@ -76,6 +78,32 @@ describe('bhyve-gpu diagnose (CLI)', () => {
     const dir = cli([FIXTURES]);
     assert.equal(dir.code, 2);
     assert.match(dir.stderr, /is a directory/);
+  });
+
+  it('exits 2 when every input is empty: an input with no lines is not a healthy log', () => {
+    const stdin = cli(['-'], '');
+    assert.equal(stdin.code, 2);
+    assert.equal(stdin.stdout, '');
+    assert.match(stdin.stderr, /no log lines read \(stdin is empty\)/);
+    const dir = tempDir();
+    const empty = join(dir, 'dmesg.txt');
+    writeFileSync(empty, '');
+    const file = cli([empty]);
+    assert.equal(file.code, 2);
+    assert.match(file.stderr, /no log lines read \(.*dmesg\.txt is empty\)/);
+    const json = cli(['--json', empty]);
+    assert.equal(json.code, 2);
+  });
+
+  it('warns about a binary input and exits 2 when nothing else was given', () => {
+    const binary = cli([process.execPath]);
+    assert.equal(binary.code, 2);
+    assert.match(binary.stderr, /looks binary, not a log/);
+    assert.match(binary.stderr, /no log lines read/);
+    const mixed = cli([process.execPath, join(FIXTURES, 'healthy-nvidia-smi.txt')]);
+    assert.equal(mixed.code, 0, mixed.stderr);
+    assert.match(mixed.stderr, /looks binary, not a log/);
+    assert.match(mixed.stdout, /nvidia-smi/);
   });
 
   it('has help with examples and exit codes', () => {

@@ -75,4 +75,43 @@ describe('bhyve-gpu guest setup', () => {
     assert.match(run.stderr, /--yes/);
     assert.equal(cli('guest', 'setup', '--distro', 'fedora-40', '--gpu', '1bb3').code, 2);
   });
+
+  it('refuses --modules open on a Pascal GPU (exit 2), allows it on an unknown id', () => {
+    const r = cli('guest', 'setup', '--distro', 'ubuntu-24.04', '--gpu', '10de:1bb3', '--modules', 'open');
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /Pascal/);
+    assert.match(r.stderr, /open kernel modules: they need a Turing or newer GPU/);
+    const unknown = cli(
+      'guest',
+      'setup',
+      '--distro',
+      'ubuntu-24.04',
+      '--gpu',
+      '10de:0001',
+      '--modules',
+      'open',
+    );
+    assert.equal(unknown.code, 0, unknown.stderr);
+    assert.match(unknown.stdout, /apt-get install -y nvidia-open\n/);
+    const forced = cli(
+      'guest',
+      'setup',
+      '--distro',
+      'ubuntu-24.04',
+      '--gpu',
+      '10de:1eb8',
+      '--modules',
+      'proprietary',
+    );
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(forced.stdout, /apt-get install -y cuda-drivers-580\n/);
+  });
+
+  it('--yes without --run: prints the script and says --yes is ignored', () => {
+    const r = cli('guest', 'setup', '--distro', 'debian-12', '--gpu', '1bb3', '--yes');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^#!\/usr\/bin\/env bash/);
+    assert.match(r.stderr, /--yes only matters with --run/);
+  });
 });

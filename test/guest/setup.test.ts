@@ -130,6 +130,19 @@ describe('planSetup', () => {
     );
   });
 
+  it('refuses the open modules for a known pre-Turing GPU; proprietary may be forced on Turing', () => {
+    for (const id of [0x1bb3, 0x13c2, 0x1db4])
+      assert.throws(
+        () => planSetup({ distro: 'ubuntu-24.04', deviceId: id, modules: 'open', format: 'script' }),
+        (e: unknown) => e instanceof UsageError && /Turing or newer/.test(e.message),
+      );
+    assert.deepEqual(
+      planSetup({ distro: 'ubuntu-24.04', deviceId: 0x1eb8, modules: 'proprietary', format: 'script' })
+        .packages,
+      ['cuda-drivers-580'],
+    );
+  });
+
   it('keyring URLs follow the CUDA repository layout', () => {
     assert.deepEqual(
       DISTROS.map((d) =>

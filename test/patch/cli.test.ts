@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { REPO_ROOT } from '../helpers/corpus.js';
 import { copyTree, dropTree, readTree, snapshotTree, TREES } from './trees.js';
@@ -121,5 +121,42 @@ describe('bhyve-gpu patch (CLI)', () => {
 
   it('--src is required (usage, exit 2)', () => {
     assert.equal(cli().status, 2);
+  });
+
+  it('--src must be an existing directory: exit 2 with a hint, before anything else', () => {
+    const missing = cli('--src', '/nonexistent/bhyve-gpu-tree');
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /\/nonexistent\/bhyve-gpu-tree: no such directory/);
+    assert.match(missing.stderr, /bhyve-gpu source/);
+    assert.doesNotMatch(missing.stderr, /Makefile not found|14\.x/);
+    const dir = tree('14.3-makefile-srcs');
+    const file = cli('--src', `${dir}/usr.sbin/bhyve/Makefile`);
+    assert.equal(file.status, 2);
+    assert.match(file.stderr, /Makefile: not a directory/);
+    assert.doesNotMatch(file.stderr, /ENOTDIR/);
+    const json = cli('--src', '/nonexistent/bhyve-gpu-tree', '--json');
+    assert.equal(json.status, 2);
+  });
+
+  it('--partial with a rejected hunk: exit 4, says how many hunks applied and were rejected', () => {
+    const dir = tree('14.3-makefile-srcs');
+    const diff = `${dir}/mixed.diff`;
+    const bad =
+      '--- a/usr.sbin/bhyve/Makefile\n+++ b/usr.sbin/bhyve/Makefile\n@@ -1,2 +1,2 @@\n-PROG=\tnothere\n+PROG=\tbhyve2\n WARNS?=\t9\n';
+    writeFileSync(diff, bad + readFileSync(`${TREES}/diffs/intpin-quirk-amd64.diff`, 'utf8'));
+    const r = cli('--src', dir, '--patch', diff, '--partial');
+    assert.equal(r.status, 4, r.stderr);
+    const m = /partially applied: (\d+) of (\d+) hunks, 1 rejected/.exec(r.stdout);
+    assert.ok(m, r.stdout);
+    assert.equal(Number(m[1]) + 1, Number(m[2]));
+    assert.doesNotMatch(r.stdout, /^applied;/m);
+    assert.match(r.stderr, /rejected: usr\.sbin\/bhyve\/Makefile: context not found/);
+    assert.match(readTree(dir, 'usr.sbin/bhyve/pci_passthru_quirks.c'), /PCIR_INTPIN/);
+  });
+
+  it('--help examples use the tree `bhyve-gpu source` fetches', () => {
+    const r = cli('--help');
+    assert.match(r.stdout, /patch --src \/usr\/local\/bhyve-gpu\/src --dry-run/);
+    assert.doesNotMatch(r.stdout, /patch --src \/usr\/src/);
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { applyPlan } from '../../src/plan/apply.js';
 import { makeFileEdit } from '../../src/plan/types.js';
@@ -101,6 +102,57 @@ test('rollback refuses with a diff when the file changed since, exit 1, nothing 
   assert.match(r.stdout, /^\+hw\.vmm\.amdvi\.enable="1"$/m);
   assert.match(r.stderr, /nothing was restored/);
   assert.equal(root.read('/boot/loader.conf')?.toString(), `${loaderAfter}hw.vmm.amdvi.enable="1"\n`);
+});
+
+/** Two applied entries, the newer one with a truncated entry.json. */
+async function oneDamaged() {
+  const { root, id: good } = await applied();
+  root.write('/etc/rc.conf', 'vm_enable="NO"\n');
+  const plan = {
+    title: 'vm_enable',
+    steps: [makeFileEdit('/etc/rc.conf', 'vm_enable="NO"\n', 'vm_enable="YES"\n', 'r')],
+    notes: [],
+  };
+  const { entry } = await applyPlan(root.host, plan, { command: 'bhyve-gpu setup' });
+  const bad = entry?.id ?? '';
+  assert.ok(bad > good);
+  const file = root.real(`/var/db/bhyve-gpu/journal/${bad}/entry.json`);
+  const text = readFileSync(file, 'utf8');
+  writeFileSync(file, text.slice(0, text.length / 2));
+  return { root, good, bad };
+}
+
+test('journal: a truncated entry.json is listed as unreadable, the others still show, exit 0', async () => {
+  const { root, good, bad } = await oneDamaged();
+  const r = cli('journal', '--root', root.dir, '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const entries = JSON.parse(r.stdout).entries as { id: string; state: string; error?: string }[];
+  assert.deepEqual(
+    entries.map((e) => [e.id, e.state]),
+    [
+      [good, 'applied'],
+      [bad, 'unreadable'],
+    ],
+  );
+  assert.match(entries[1]?.error ?? '', /entry\.json: not valid JSON/);
+  const human = cli('journal', '--root', root.dir);
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(human.stdout, new RegExp(`^${bad.replace(/\./g, '\\.')} +unreadable`, 'm'));
+  assert.match(human.stdout, /applied +bhyve-gpu attach 1\/0\/0 gpu/);
+  assert.match(human.stderr, /is unreadable: .*entry\.json: not valid JSON/);
+});
+
+test('rollback skips an unreadable newest entry (and says so); naming it gives the parse error', async () => {
+  const { root, good, bad } = await oneDamaged();
+  const dry = cli('rollback', '--root', root.dir, '--json');
+  assert.equal(dry.code, 3, dry.stderr);
+  const doc = JSON.parse(dry.stdout).rollback;
+  assert.equal(doc.id, good);
+  assert.equal(doc.skipped[0]?.id, bad);
+  assert.match(dry.stderr, new RegExp(`skipped unreadable journal entry ${bad.replace(/\./g, '\\.')}`));
+  const named = cli('rollback', bad, '--root', root.dir);
+  assert.equal(named.code, 1);
+  assert.match(named.stderr, new RegExp(`${bad.replace(/\./g, '\\.')}/entry.json: not valid JSON`));
 });
 
 test('--help of both commands shows examples and exit codes', () => {

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { changedFiles, planBuild, writeBuildRecord } from '../../build/plan.js';
+import { changedFiles, planBuild, requireSourceDir, writeBuildRecord } from '../../build/plan.js';
 import { createProgress, formatElapsed } from '../../build/progress.js';
-import { defaultLogFile, describeFailure, detectJobs, runBuild } from '../../build/runner.js';
+import { checkLogPath, defaultLogFile, describeFailure, detectJobs, runBuild } from '../../build/runner.js';
 import { UsageError } from '../../errors.js';
 import { openHost } from '../../host/open.js';
 import { DEFAULT_SOURCE_DIR } from '../../srctree/git.js';
@@ -45,7 +45,8 @@ Examples:
   bhyve-gpu build --src /usr/local/bhyve-gpu/src --jobs 8
   bhyve-gpu build --kernel --kernconf GENERIC --json
 
-Exit codes: 0 built (or nothing to rebuild), 1 build failed (first error and log path shown), 2 usage`,
+Exit codes: 0 built (or nothing to rebuild), 1 build failed (first error and log path shown),
+2 usage (--src not a directory, --log a directory or in a missing directory)`,
     )
     .action(async (opts: BuildOptions, cmd: Command) => {
       const g = globals(cmd);
@@ -56,8 +57,11 @@ Exit codes: 0 built (or nothing to rebuild), 1 build failed (first error and log
         if (!Number.isInteger(jobs) || jobs < 1)
           throw new UsageError(`--jobs ${opts.jobs}: expected a positive integer`);
       }
+      const log = opts.log === undefined ? undefined : resolve(opts.log);
       const host = await openHost(g.host, g.root);
       try {
+        await requireSourceDir(host, src);
+        if (log !== undefined) await checkLogPath(host, log);
         const changed = await changedFiles(host, src);
         jobs ??= await detectJobs(host);
         const steps = await planBuild(host, src, changed.files, {
@@ -88,7 +92,7 @@ Exit codes: 0 built (or nothing to rebuild), 1 build failed (first error and log
           }
           return;
         }
-        const logFile = opts.log ?? (await defaultLogFile(host, src));
+        const logFile = log ?? (await defaultLogFile(host, src));
         if (!g.json) note(`build log: ${logFile}`);
         const progress = createProgress();
         const result = await runBuild(host, steps, {

@@ -3,8 +3,10 @@ import { access, constants, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { diagnoseStreams } from '../../diagnose/engine.js';
 import { formatReport } from '../../diagnose/format.js';
+import { type InputProbe, looksBinary, probeInput } from '../../diagnose/input-check.js';
+import type { DiagnoseReport } from '../../diagnose/types.js';
 import { ToolError } from '../../errors.js';
-import { EXIT, globals, out, printJson, style } from '../output.js';
+import { EXIT, globals, note, out, printJson, style } from '../output.js';
 
 const HELP = `
 Reads guest kernel logs (dmesg, dmesg -T, journalctl -k), Xorg logs, nvidia-smi output,
@@ -19,7 +21,7 @@ Examples:
 Exit codes:
   0  no error finding (warnings and info only)
   1  at least one error finding
-  2  usage error, or a file that cannot be read`;
+  2  usage error, a file that cannot be read, or no log text at all (every input empty or binary)`;
 
 async function openInputs(files: string[]): Promise<{ name: string; stream: NodeJS.ReadableStream }[]> {
   const inputs: { name: string; stream: NodeJS.ReadableStream }[] = [];
@@ -49,6 +51,38 @@ async function openInputs(files: string[]): Promise<{ name: string; stream: Node
   return inputs;
 }
 
+/**
+ * An input with no lines must not look healthy: warn about binary inputs, and refuse (exit 2) when no input
+ * held any log text.
+ */
+function checkInputs(names: string[], probes: InputProbe[], report: DiagnoseReport): void {
+  const empty: string[] = [];
+  const binary: string[] = [];
+  probes.forEach((probe, i) => {
+    const name = names[i] ?? 'input';
+    const { head, bytes } = probe.result();
+    if (bytes === 0 || report.inputs[i]?.lines === 0) empty.push(name);
+    else if (looksBinary(head)) {
+      binary.push(name);
+      note(`warning: ${name} looks binary, not a log`);
+    }
+  });
+  if (empty.length + binary.length < probes.length) {
+    for (const name of empty) note(`warning: ${name} is empty`);
+    return;
+  }
+  const reasons = [
+    empty.length > 0 ? `${empty.join(', ')} ${empty.length === 1 ? 'is' : 'are'} empty` : undefined,
+    binary.length > 0
+      ? `${binary.join(', ')} ${binary.length === 1 ? 'looks' : 'look'} binary, not a log`
+      : undefined,
+  ].filter((x) => x !== undefined);
+  throw new ToolError('no-input', `no log lines read (${reasons.join('; ')})`, {
+    hint: 'pass a kernel log, Xorg log, nvidia-smi output or bhyve stderr as text, e.g. dmesg > dmesg.txt',
+    exitCode: EXIT.usage,
+  });
+}
+
 export function register(program: Command): void {
   program
     .command('diagnose')
@@ -68,9 +102,12 @@ export function register(program: Command): void {
         names = ['-'];
       }
       const inputs = await openInputs(names);
-      let report: Awaited<ReturnType<typeof diagnoseStreams>>;
+      const probes = inputs.map((input) => probeInput(input.stream));
+      let report: DiagnoseReport;
       try {
-        report = await diagnoseStreams(inputs);
+        report = await diagnoseStreams(
+          inputs.map((input, i) => ({ name: input.name, stream: probes[i]!.stream })),
+        );
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
         if (err.code === 'EISDIR' || err.code === 'EACCES' || err.code === 'ENOENT') {
@@ -81,6 +118,11 @@ export function register(program: Command): void {
         }
         throw e;
       }
+      checkInputs(
+        inputs.map((input) => (input.name === '<stdin>' ? 'stdin' : input.name)),
+        probes,
+        report,
+      );
       if (g.json)
         printJson({ schemaVersion: report.schemaVersion, findings: report.findings, inputs: report.inputs });
       else out(formatReport(report, style));

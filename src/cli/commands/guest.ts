@@ -49,7 +49,8 @@ Examples:
 Exit codes:
   0  script printed (or run and it succeeded)
   1  the script failed when run
-  2  usage error (unknown distribution or GPU, --run without --yes)`;
+  2  usage error (unknown distribution or GPU, --modules open on a GPU older than Turing,
+     --run without --yes)`;
 
 interface SetupFlags {
   distro?: string;
@@ -99,10 +100,10 @@ Exit codes: see 'bhyve-gpu guest check --help' and 'bhyve-gpu guest setup --help
     .addOption(new Option('--distro <name>', 'target distribution').choices([...DISTROS]))
     .option('--gpu <id>', 'GPU PCI id, e.g. 10de:1bb3 (default: the first NVIDIA GPU found)')
     .addOption(
-      new Option('--modules <flavour>', 'kernel modules, when the GPU is not in the table').choices([
-        'open',
-        'proprietary',
-      ]),
+      new Option(
+        '--modules <flavour>',
+        'kernel modules: needed when the GPU is not in the table; open needs Turing or newer',
+      ).choices(['open', 'proprietary']),
     )
     .addOption(new Option('--format <format>', 'output').choices(['script', 'cloud-init']).default('script'))
     .option('--run', 'run the script on the host (needs root and --yes)')
@@ -116,6 +117,7 @@ Exit codes: see 'bhyve-gpu guest check --help' and 'bhyve-gpu guest setup --help
           '--run installs packages and changes the boot setup: refusing without --yes',
           'review the script (bhyve-gpu guest setup), then run it with --run --yes',
         );
+      if (opts.yes && !opts.run) note('--yes only matters with --run: printing the script');
       const host = await openHost(g.host, g.root);
       try {
         const distro = opts.distro !== undefined ? parseDistro(opts.distro) : await detectDistro(host);

@@ -17,6 +17,7 @@ const UNFINISHED = new Set(['pending', 'in-progress', 'failed']);
 function colorState(state: string): string {
   if (state === 'applied') return style.green(state);
   if (state === 'rolled-back') return style.dim(state);
+  if (state === 'unreadable') return style.red(state);
   return style.yellow(state);
 }
 
@@ -76,7 +77,11 @@ Examples:
   bhyve-gpu journal show 20261126T174012.345Z-a1b2c3
   bhyve-gpu --root /mnt/image journal
 
-Exit codes: 0 listed, 1 failure (unreadable journal), 2 usage`,
+An entry whose entry.json is truncated or damaged is listed with state "unreadable" and its parse error;
+the other entries are listed as usual.
+
+Exit codes: 0 listed (unreadable entries included), 1 failure (the journal directory cannot be read),
+2 usage`,
     )
     .action(async (_opts: unknown, cmd: Command) => {
       const g = globals(cmd);
@@ -99,6 +104,8 @@ Exit codes: 0 listed, 1 failure (unreadable journal), 2 usage`,
           e.files.join(' '),
         ]);
         out(table(['ID', 'TIME', 'STATE', 'COMMAND', 'FILES'], rows));
+        for (const e of entries.filter((x) => x.state === 'unreadable'))
+          note(`${style.yellow('warning:')} ${e.id} is unreadable: ${e.error ?? 'unknown error'}`);
         for (const e of entries.filter((x) => UNFINISHED.has(x.state)))
           note(
             `${style.yellow('note:')} ${e.id} is ${e.state}: an apply that did not finish; see 'bhyve-gpu journal show ${e.id}', undo with 'bhyve-gpu rollback ${e.id}'`,

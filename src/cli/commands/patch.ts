@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { requireSourceDir } from '../../build/plan.js';
 import { ToolError, UsageError } from '../../errors.js';
 import { openHost } from '../../host/open.js';
 import { type PatchRun, runPatch } from '../../patch/run.js';
@@ -64,14 +65,26 @@ function printHuman(run: PatchRun, dryRun: boolean): void {
     return;
   }
   for (const f of run.files) out(`${f.status} ${f.path}`);
-  out(`applied; record saved in .bhyve-gpu/patch-record.json`);
+  const rejected = run.hunks.filter((h) => h.status === 'rejected').length;
+  if (rejected === 0) {
+    out('applied; record saved in .bhyve-gpu/patch-record.json');
+    return;
+  }
+  for (const e of run.errors) note(`${style.red('rejected:')} ${e}`);
+  const total = run.hunks.length;
+  out(
+    `partially applied: ${total - rejected} of ${total} hunks, ${rejected} rejected; record saved in .bhyve-gpu/patch-record.json`,
+  );
 }
 
 export function register(program: Command): void {
   program
     .command('patch')
     .description('apply the NVIDIA INTPIN quirk (or a given unified diff) to a FreeBSD source tree')
-    .requiredOption('--src <dir>', 'FreeBSD source tree (e.g. /usr/src)')
+    .requiredOption(
+      '--src <dir>',
+      'FreeBSD source tree (e.g. /usr/local/bhyve-gpu/src, from `bhyve-gpu source`)',
+    )
     .option('--patch <file>', 'apply this unified diff instead of the built-in INTPIN quirk')
     .option('--partial', 'write the hunks that apply even when others are rejected')
     .option('--dry-run', 'show the unified diff of the changes and write nothing')
@@ -83,19 +96,23 @@ the INTPIN setting into an existing NVIDIA quirk, and lists the file in the SRCS
 A diff given with --patch is applied hunk by hunk (offset, fuzz, already-applied detection); an SRCS hunk
 for a Makefile this tree does not use is moved onto the one that lists pci_passthru.c.
 
+The tree is usually the one \`bhyve-gpu source\` fetched (/usr/local/bhyve-gpu/src); a tree of your own,
+e.g. /usr/src, can be patched too.
+
 Examples:
-  bhyve-gpu patch --src /usr/src --dry-run
-  bhyve-gpu patch --src /usr/src
-  bhyve-gpu patch --src /usr/src --patch D51892.diff --json
+  bhyve-gpu patch --src /usr/local/bhyve-gpu/src --dry-run
+  bhyve-gpu patch --src /usr/local/bhyve-gpu/src
+  bhyve-gpu patch --src /usr/local/bhyve-gpu/src --patch D51892.diff --json
 
 Exit codes: 0 applied or already applied, 1 rejected hunk / new C parse error / unsupported tree,
-2 usage, 4 partial (--partial with rejected hunks)`,
+2 usage (also --src missing or not a directory), 4 partial (--partial with rejected hunks)`,
     )
     .action(async (opts: PatchOptions, cmd: Command) => {
       const g = globals(cmd);
       if (opts.src === undefined || opts.src === '') throw new UsageError('--src is required');
       const host = await openHost(g.host, g.root);
       try {
+        await requireSourceDir(host, opts.src);
         let patchText: string | undefined;
         if (opts.patch !== undefined) {
           try {

@@ -29,6 +29,7 @@ function previewJson(p: RollbackPreview, dryRun: boolean, status: string, messag
       actions: p.actions,
       unchanged: p.unchanged,
       conflicts: p.conflicts,
+      skipped: p.skipped,
     },
   };
 }
@@ -54,7 +55,7 @@ export function register(program: Command): void {
   program
     .command('rollback')
     .description('undo a journal entry: restore the files it changed, run its undo commands in reverse')
-    .argument('[id]', 'journal entry to undo (default: the latest)')
+    .argument('[id]', 'journal entry to undo (default: the latest readable one)')
     .option('-y, --yes', 'perform the rollback (without it, show what would be restored)')
     .option('--dry-run', 'only show what would be restored, even with --yes')
     .addHelpText(
@@ -62,6 +63,8 @@ export function register(program: Command): void {
       `
 A file changed since the entry was applied makes the whole rollback refuse, with a diff between what
 the entry wrote and what is there now. Rolling back an entry twice says "already rolled back".
+Without an id, newer entries whose entry.json cannot be read are skipped (each named on stderr); name
+such an entry's id to see its parse error.
 
 Examples:
   bhyve-gpu rollback                 # show what undoing the latest entry would do
@@ -78,6 +81,8 @@ Exit codes: 0 rolled back or nothing to do, 1 failure or refused (files changed 
       const command = ['bhyve-gpu', 'rollback', ...(id ? [id] : []), '--yes'].join(' ');
       try {
         const preview = await previewRollback(host, { journalDir: JOURNAL_DIR, ...(id ? { id } : {}) });
+        for (const s of preview.skipped)
+          note(`${style.yellow('warning:')} skipped unreadable journal entry ${s.id}: ${s.error}`);
         if (preview.status === 'conflict') {
           if (g.json) printJson(previewJson(preview, true, preview.status, preview.message));
           else printConflicts(preview);
