@@ -34,6 +34,11 @@ async function guestFindings(path: string): Promise<DoctorContext['guestFindings
   } catch (e) {
     throw new ToolError('unreadable', `${path}: ${(e as Error).message}`, { exitCode: 2 });
   }
+  if (text.trim() === '')
+    throw new ToolError('empty-log', `${path}: the guest log is empty`, {
+      hint: 'inside the guest: dmesg > guest-dmesg.txt (or journalctl -k -b > guest-dmesg.txt)',
+      exitCode: 2,
+    });
   const { diagnoseText } = await import('../../diagnose/engine.js');
   return diagnoseText([{ name: path, text }]).findings.map((f) => ({
     id: f.id,
