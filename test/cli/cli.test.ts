@@ -33,6 +33,13 @@ describe('the command-line surface', () => {
     });
   }
 
+  it('no command, or guest without a subcommand, is a usage error', () => {
+    assert.equal(cli([]).status, 2);
+    const g = cli(['guest']);
+    assert.equal(g.status, 2);
+    assert.match(g.stderr, /missing subcommand/);
+  });
+
   it('an unknown command or option is a usage error (exit 2), not a stack trace', () => {
     const a = cli(['frobnicate']);
     assert.equal(a.status, 2);

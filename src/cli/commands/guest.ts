@@ -77,7 +77,13 @@ Examples:
   sudo bhyve-gpu guest setup --run --yes
 
 Exit codes: see 'bhyve-gpu guest check --help' and 'bhyve-gpu guest setup --help'.`,
-    );
+    )
+    .action(() => {
+      // `bhyve-gpu guest` alone: say which subcommands exist, as a usage error.
+      process.stderr.write(guest.helpInformation());
+      process.stderr.write('error: missing subcommand: check or setup\n');
+      process.exitCode = 2;
+    });
   guest
     .command('check')
     .description('is the passed-through NVIDIA GPU visible, interrupt-capable and driven?')
