@@ -124,6 +124,16 @@ describe('attach --yes then detach --yes under --root', () => {
     );
   });
 
+  it('rolling back an attach --remove-stale restores the entry exactly, and warns that it is stale', () => {
+    const root = tempDir();
+    const base = ['--host', RTX, '--root', root];
+    assert.equal(cli(['attach', '2/0/0', '--remove-stale', '--yes', ...base]).status, 0);
+    const r = cli(['rollback', '--yes', ...base]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(read(root, '/boot/loader.conf'), example('rtx2080ti-14.3').files['/boot/loader.conf']);
+    assert.match(r.stderr, /pptdevs entry 3\/0\/0 .* is stale again: 3\/0\/0 is now igb0/);
+  });
+
   it('rollback undoes the attach exactly', () => {
     const root = tempDir();
     const base = ['--host', P4, '--root', root];

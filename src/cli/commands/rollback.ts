@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { openHost } from '../../host/open.js';
+import type { Host } from '../../host/types.js';
 import { JOURNAL_DIR } from '../../plan/journal.js';
 import { colorDiff } from '../../plan/render.js';
 import {
@@ -115,6 +116,7 @@ Exit codes: 0 rolled back or nothing to do, 1 failure or refused (files changed 
           printPreview(result.preview);
           out(result.message);
         }
+        await warnStale(host);
       } catch (e) {
         if (!(e instanceof RollbackConflictError)) throw e;
         if (g.json)
@@ -128,4 +130,21 @@ Exit codes: 0 rolled back or nothing to do, 1 failure or refused (files changed 
         await host.close();
       }
     });
+}
+
+/**
+ * Rolling back an `attach --remove-stale` puts the stale pptdevs entry back, exactly as asked; it only
+ * takes effect at the next boot, so say so now, while the host can still be fixed.
+ */
+async function warnStale(host: Host): Promise<void> {
+  try {
+    const { scanHost } = await import('../../inventory/inventory.js');
+    const inv = await scanHost(host);
+    for (const s of inv.stale)
+      note(
+        `${style.yellow('warning:')} pptdevs entry ${s.entry.bhyveId} (${s.entry.file}:${s.entry.line}) is stale again: ${s.reason}; fix it before the next boot (bhyve-gpu doctor)`,
+      );
+  } catch {
+    // The rollback itself is done; a host that cannot be scanned just gets no warning.
+  }
 }
