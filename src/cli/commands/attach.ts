@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { type AttachOptions, buildAttachPlan, checkRom, shFileVerifier } from '../../attach/plan.js';
+import { checkRom, shFileVerifier } from '../../attach/guards.js';
+import { type AttachOptions, buildAttachPlan } from '../../attach/plan.js';
 import { openHost } from '../../host/open.js';
 import { scanHost } from '../../inventory/inventory.js';
 import { resolveGpu } from '../../inventory/resolve.js';

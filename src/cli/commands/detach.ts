@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { buildDetachPlan, shFileVerifier } from '../../attach/plan.js';
+import { shFileVerifier } from '../../attach/guards.js';
+import { buildDetachPlan } from '../../attach/plan.js';
 import { openHost } from '../../host/open.js';
 import type { Host } from '../../host/types.js';
 import { scanHost } from '../../inventory/inventory.js';

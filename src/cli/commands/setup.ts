@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { type Command, Option } from 'commander';
-import { type AttachOptions, buildAttachPlan, shFileVerifier } from '../../attach/plan.js';
+import { shFileVerifier } from '../../attach/guards.js';
+import { type AttachOptions, buildAttachPlan } from '../../attach/plan.js';
 import { idPair } from '../../bhyve/ids.js';
 import { ToolError, UsageError } from '../../errors.js';
 import { openHost } from '../../host/open.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { checkRom } from '../../attach/plan.js';
+import { checkRom } from '../../attach/guards.js';
 import { bhyveArgs, bhyveConfigLines } from '../../bhyve/args.js';
 import { UsageError } from '../../errors.js';
 import { openHost } from '../../host/open.js';
