@@ -1,39 +1,12 @@
-import { parseBhyveId } from '../../bhyve/ids.js';
+import { type PassthruEntry, passthruEntries } from '../../conf/vm-conf.js';
 import { effectiveValue, parseShVars } from '../../facts/shvars.js';
 import type { GpuGroup } from '../../inventory/types.js';
 import { type Check, type CheckResult, result } from '../types.js';
 
-interface PassthruEntry {
-  index: number;
-  bhyveId: string;
-  guest?: { slot: number; func: number };
-}
-
-/** passthru0..N as vm-bhyve reads them: it stops at the first missing number. */
-export function readPassthru(text: string): PassthruEntry[] {
-  const a = parseShVars(text).assignments;
-  const out: PassthruEntry[] = [];
-  for (let i = 0; ; i++) {
-    const v = effectiveValue(a, `passthru${i}`);
-    if (v === undefined) break;
-    const m = /^(\d+\/\d+\/\d+)(?:=(\d+):(\d+))?$/.exec(v.trim());
-    if (!m) {
-      out.push({ index: i, bhyveId: v.trim() });
-      continue;
-    }
-    out.push({
-      index: i,
-      bhyveId: m[1] as string,
-      ...(m[2] ? { guest: { slot: Number(m[2]), func: Number(m[3]) } } : {}),
-    });
-  }
-  return out;
-}
-
 const UEFI = new Set(['uefi', 'uefi-csm', 'uefi-devel', 'uefi-custom']);
 
 function gpuOf(entry: PassthruEntry, gpus: readonly GpuGroup[]): GpuGroup | undefined {
-  return gpus.find((g) => g.functions.some((f) => f.device.bhyveId === entry.bhyveId));
+  return gpus.find((g) => g.functions.some((f) => f.device.bhyveId === entry.host));
 }
 
 export const vmChecks: Check = (ctx) => {
@@ -52,7 +25,7 @@ export const vmChecks: Check = (ctx) => {
     ];
   const out: CheckResult[] = [];
   const a = parseShVars(vm.text).assignments;
-  const entries = readPassthru(vm.text);
+  const entries = passthruEntries(vm.text);
   const gpus = ctx.inventory.gpus;
   const named = entries.map((e) => gpuOf(e, gpus)).find((g) => g !== undefined);
   const free = gpus.filter((g) => !g.consoleGpu);
@@ -69,12 +42,9 @@ export const vmChecks: Check = (ctx) => {
       ),
     );
   else {
-    const ev = entries.map(
-      (e) => `passthru${e.index}="${e.bhyveId}${e.guest ? `=${e.guest.slot}:${e.guest.func}` : ''}"`,
-    );
+    const ev = entries.map((e) => `passthru${e.index}="${e.value}"`);
     const problems: string[] = [];
-    const bad = entries.filter((e) => !parseBhyveId(e.bhyveId));
-    if (bad.length) problems.push(`not a B/S/F: ${bad.map((e) => e.bhyveId).join(', ')}`);
+    for (const e of entries) if (e.problem) problems.push(`passthru${e.index}: ${e.problem}`);
     const used = new Map<string, string>();
     for (const e of entries) {
       if (!e.guest) continue;
@@ -88,16 +58,16 @@ export const vmChecks: Check = (ctx) => {
     for (const e of entries) {
       const g = gpuOf(e, gpus);
       if (g) groups.add(g);
-      else if (ctx.inventory.devices && !ctx.inventory.devices.some((d) => d.bhyveId === e.bhyveId))
-        problems.push(`passthru${e.index}: no device at ${e.bhyveId} on the host`);
+      else if (ctx.inventory.devices && !ctx.inventory.devices.some((d) => d.bhyveId === e.host))
+        problems.push(`passthru${e.index}: no device at ${e.host} on the host`);
     }
     for (const g of groups) {
-      const missing = g.functions.filter((f) => !entries.some((e) => e.bhyveId === f.device.bhyveId));
+      const missing = g.functions.filter((f) => !entries.some((e) => e.host === f.device.bhyveId));
       if (missing.length)
         problems.push(
           `GPU ${g.id}: functions not passed: ${missing.map((f) => f.device.bhyveId).join(' ')} (all functions of a GPU must go to the same guest)`,
         );
-      const fns = entries.filter((e) => g.functions.some((f) => f.device.bhyveId === e.bhyveId));
+      const fns = entries.filter((e) => g.functions.some((f) => f.device.bhyveId === e.host));
       if (fns.some((e) => !e.guest) && groups.size + entries.length - fns.length > 1)
         problems.push(
           `GPU ${g.id}: entries without =slot:func can be merged with other devices by vm-bhyve's bus-based grouping`,
