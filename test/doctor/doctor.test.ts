@@ -133,6 +133,18 @@ describe('doctor on host variants it has not seen', () => {
     assert.equal(status(m, 'gpu.1/0/0.mmio'), 'FAIL');
   });
 
+  it('a passthru entry that is not a valid B/S/F is a FAIL, not a crash', async () => {
+    const snap = healthy();
+    const conf = '/zdata/vms/xdev/xdev.conf';
+    snap.files[conf] = `${snap.files[conf] as string}passthru1="300/0/0"\n`;
+    const m = await check(snap, 'xdev');
+    assert.equal(status(m, 'vm.xdev.passthru'), 'FAIL');
+    assert.match(
+      m.get('vm.xdev.passthru')?.evidence.join('\n') ?? '',
+      /passthru1: "300\/0\/0" is not bus\/slot\/function|passthru1: no device at 300\/0\/0/,
+    );
+  });
+
   it('no acpidump and no IOMMU unit in dmesg.boot: WARN with the check to run', async () => {
     const snap = healthy();
     snap.commands = snap.commands.filter((c) => c.argv[0] !== 'acpidump');
