@@ -8,9 +8,6 @@ export { buildAttachPlan, buildDetachPlan } from './attach/plan.js';
 export * from './bhyve/args.js';
 export * from './bhyve/ids.js';
 export * from './bhyve/mmio.js';
-export { planInstall } from './build/install.js';
-export { runBuild } from './build/runner.js';
-export { type BuildStep, rebuildSet } from './build/targets.js';
 export * as loaderConf from './conf/loader-conf.js';
 // Configuration editing and plans
 export * as shvars from './conf/shvars.js';
@@ -38,6 +35,7 @@ export type { Snapshot, SnapshotCommand, SnapshotFile } from './host/snapshot-fo
 export { parseSnapshot, validateSnapshot } from './host/snapshot-format.js';
 export { parseSshSpec, SshHost, type SshHostOptions, type SshTarget } from './host/ssh.js';
 export type * from './host/types.js';
+export { planInstall } from './install/plan.js';
 // Inventory, scan, doctor
 export { collect, type RawProbe } from './inventory/collect.js';
 export { buildInventory, scanHost } from './inventory/inventory.js';
@@ -45,6 +43,8 @@ export { PROBE_COMMANDS, PROBE_FILES } from './inventory/probes.js';
 export { redactConfig, toSnapshot } from './inventory/record.js';
 export { resolveGpu } from './inventory/resolve.js';
 export type * from './inventory/types.js';
+export { runBuild } from './make/runner.js';
+export { type BuildStep, rebuildSet } from './make/targets.js';
 export { checkCSyntax } from './patch/csyntax.js';
 export { applyUnifiedDiff } from './patch/engine.js';
 export { type PatchRecord, type PatchRun, runPatch } from './patch/run.js';

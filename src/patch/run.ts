@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
-import { parsePatchRecordFiles, requireSourceDir } from '../build/plan.js';
 import { ParseError } from '../errors.js';
 import type { Host } from '../host/types.js';
+import { parsePatchRecordFiles, requireSourceDir } from '../make/plan.js';
 import { inspectTree, readTreeFile, treePath } from '../srctree/layout.js';
 import {
   type QuirksInfo,

@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
-import { LineSplitter } from '../build/progress.js';
 import { ToolError, UsageError } from '../errors.js';
 import type { Host, RunOptions, RunResult } from '../host/types.js';
+import { LineSplitter } from '../make/progress.js';
 import {
   nearestBranches,
   parseLsRemote,

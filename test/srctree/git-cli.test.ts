@@ -3,8 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { makeRemote, type TestRemote } from '../build/repos.js';
 import { REPO_ROOT } from '../helpers/corpus.js';
+import { makeRemote, type TestRemote } from '../make/repos.js';
 
 let remote: TestRemote;
 before(() => {

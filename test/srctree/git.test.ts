@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { changedSincePin } from '../../src/build/plan.js';
 import { ToolError, UsageError } from '../../src/errors.js';
 import { LocalHost } from '../../src/host/local.js';
 import { SnapshotHost } from '../../src/host/snapshot.js';
+import { changedSincePin } from '../../src/make/plan.js';
 import { fetchSource, fetchSteps, hostRelease, listRemote, readPin } from '../../src/srctree/git.js';
-import { gitIn, makeRemote, type TestRemote } from '../build/repos.js';
 import { corpus } from '../helpers/corpus.js';
+import { gitIn, makeRemote, type TestRemote } from '../make/repos.js';
 
 const host = new LocalHost();
 let remote: TestRemote;

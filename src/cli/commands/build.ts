@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { changedFiles, planBuild, requireSourceDir, writeBuildRecord } from '../../build/plan.js';
-import { createProgress, formatElapsed } from '../../build/progress.js';
-import { checkLogPath, defaultLogFile, describeFailure, detectJobs, runBuild } from '../../build/runner.js';
 import { UsageError } from '../../errors.js';
 import { openHost } from '../../host/open.js';
+import { changedFiles, planBuild, requireSourceDir, writeBuildRecord } from '../../make/plan.js';
+import { createProgress, formatElapsed } from '../../make/progress.js';
+import { checkLogPath, defaultLogFile, describeFailure, detectJobs, runBuild } from '../../make/runner.js';
 import { DEFAULT_SOURCE_DIR } from '../../srctree/git.js';
 import { SCHEMA_VERSION } from '../../version.js';
 import { globals, note, out, printJson } from '../output.js';

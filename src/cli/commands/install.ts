@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { planInstall } from '../../build/install.js';
 import { openHost } from '../../host/open.js';
+import { planInstall } from '../../install/plan.js';
 import { DEFAULT_SOURCE_DIR } from '../../srctree/git.js';
 import { globals, out } from '../output.js';
 import { addPlanFlags, commandLine, PLAN_EXIT_HELP, type PlanFlags, showOrApply } from '../plan-command.js';

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { requireSourceDir } from '../../build/plan.js';
 import { ToolError, UsageError } from '../../errors.js';
 import { openHost } from '../../host/open.js';
+import { requireSourceDir } from '../../make/plan.js';
 import { type PatchRun, runPatch } from '../../patch/run.js';
 import { inspectTree } from '../../srctree/layout.js';
 import { releaseName } from '../../srctree/release.js';

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { createProgress, gitPhase } from '../../build/progress.js';
 import { ToolError, UsageError } from '../../errors.js';
 import { openHost } from '../../host/open.js';
+import { createProgress, gitPhase } from '../../make/progress.js';
 import {
   chooseBranch,
   DEFAULT_REPOSITORIES,

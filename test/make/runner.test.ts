@@ -3,16 +3,16 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ToolError, UsageError } from '../../src/errors.js';
+import { LocalHost } from '../../src/host/local.js';
 import {
   type BuildProgress,
   checkLogPath,
   describeFailure,
   detectJobs,
   runBuild,
-} from '../../src/build/runner.js';
-import type { BuildStep } from '../../src/build/targets.js';
-import { ToolError, UsageError } from '../../src/errors.js';
-import { LocalHost } from '../../src/host/local.js';
+} from '../../src/make/runner.js';
+import type { BuildStep } from '../../src/make/targets.js';
 import { REPO_ROOT } from '../helpers/corpus.js';
 
 const host = new LocalHost();

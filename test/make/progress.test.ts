@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createProgress, formatElapsed, gitPhase, LineSplitter } from '../../src/build/progress.js';
+import { createProgress, formatElapsed, gitPhase, LineSplitter } from '../../src/make/progress.js';
 
 function fakeStream(): { stream: NodeJS.WriteStream; written: string[] } {
   const written: string[] = [];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { findFirstError, matchErrorLine } from '../../src/build/first-error.js';
+import { findFirstError, matchErrorLine } from '../../src/make/first-error.js';
 
 describe('first build error', () => {
   it('reads clang and gcc diagnostics with file, line and column', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseShlibMajor, rebuildSet } from '../../src/build/targets.js';
+import { parseShlibMajor, rebuildSet } from '../../src/make/targets.js';
 
 const dirs = (files: string[], options = {}) => rebuildSet(files, options).map((s) => s.dir);
 

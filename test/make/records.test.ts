@@ -3,14 +3,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { ParseError, ToolError } from '../../src/errors.js';
+import { LocalHost } from '../../src/host/local.js';
 import {
   parseBuildRecord,
   parsePatchRecordFiles,
   readBuildRecord,
   requireSourceDir,
-} from '../../src/build/plan.js';
-import { ParseError, ToolError } from '../../src/errors.js';
-import { LocalHost } from '../../src/host/local.js';
+} from '../../src/make/plan.js';
 
 const host = new LocalHost();
 const dir = mkdtempSync(join(tmpdir(), 'bhyve-gpu-records-'));

@@ -3,11 +3,11 @@ import { ToolError } from '../errors.js';
 import type { Host } from '../host/types.js';
 import { INSTALL_MANIFEST, STATE_DIR } from '../inventory/probes.js';
 import type { InstallManifest } from '../inventory/types.js';
+import { type BuildRecord, readBuildRecord } from '../make/plan.js';
 import { readPatchRecord } from '../patch/run.js';
 import { sha256 } from '../plan/journal.js';
 import { type CommandStep, type FileInstall, makeFileEdit, type Plan } from '../plan/types.js';
 import { RECORD_DIR } from '../srctree/git.js';
-import { type BuildRecord, readBuildRecord } from './plan.js';
 
 async function readJson<T>(host: Host, path: string): Promise<T | undefined> {
   if (!(await host.exists(path))) return undefined;
