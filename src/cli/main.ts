@@ -115,3 +115,55 @@ export function reportError(e: unknown, debug: boolean): number {
   else process.stderr.write(`${style.dim('hint:')} run again with --debug for details\n`);
   return 1;
 }
+
+/** Why {@link parseArgv} refused an argv, or undefined when the real CLI parser accepts it. */
+export interface ArgvVerdict {
+  ok: boolean;
+  /** The parser's message when it refused (unknown command or option, missing argument, bad choice). */
+  message?: string;
+}
+
+class ParsedOnly extends Error {}
+
+/**
+ * Parse an argv with the real program (the same buildProgram and the same command modules as `main`)
+ * without running any action. Tests use it to check that every command the tool advises is one the CLI
+ * accepts. `argv` may start with the program name `bhyve-gpu`; it is dropped.
+ */
+export async function parseArgv(argv: readonly string[]): Promise<ArgvVerdict> {
+  const args = argv[0] === 'bhyve-gpu' ? argv.slice(1) : [...argv];
+  const program = buildProgram();
+  let message = '';
+  program.configureOutput({
+    writeOut: () => {},
+    writeErr: (s) => {
+      message += s;
+    },
+  });
+  const name = commandName(args);
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) return { ok: false, message: `unknown command ${JSON.stringify(name ?? '')}` };
+  (await entry.load()).register(program);
+  const silence = (c: Command): void => {
+    c.exitOverride();
+    c.configureOutput({
+      writeOut: () => {},
+      writeErr: (s) => {
+        message += s;
+      },
+    });
+    for (const sub of c.commands) silence(sub);
+  };
+  silence(program);
+  program.hook('preAction', () => {
+    throw new ParsedOnly();
+  });
+  try {
+    await program.parseAsync(args, { from: 'user' });
+    return { ok: false, message: 'no action ran (a command group without a subcommand?)' };
+  } catch (e) {
+    if (e instanceof ParsedOnly) return { ok: true };
+    if (e instanceof CommanderError) return { ok: false, message: message.trim() || e.message };
+    return { ok: false, message: e instanceof Error ? e.message : String(e) };
+  }
+}
