@@ -29,6 +29,13 @@ export interface Signature {
   examples: string[];
   /** Name of a decoder in nvidia-codes/decode (e.g. "rm-init-adapter", "xid"). */
   decode?: string | undefined;
+  /**
+   * The fix as argv templates, in order. Placeholders in braces ({gpu}, {vm}, {src}) are filled from
+   * what diagnose knows (its --gpu/--vm/--src options or the host); see Finding.commands.
+   */
+  commands?: string[][] | undefined;
+  /** Why no command fixes this, when `commands` is absent. */
+  noCommand?: string | undefined;
 }
 
 /** The kind of log an input looks like, from its first lines. */
@@ -69,6 +76,10 @@ export interface Finding {
   explanation: string;
   /** Fix steps, commands where possible (empty when there is nothing to do). */
   fix: string[];
+  /** The fix as argv arrays, run in order, with what is known filled in (see Signature.commands). */
+  commands?: string[][] | undefined;
+  /** Why no command fixes this. */
+  noCommand?: string | undefined;
   decoded?: Decoded | undefined;
 }
 

@@ -11,6 +11,14 @@ export interface CheckResult {
   evidence: string[];
   /** The exact fix, a bhyve-gpu command where one exists. */
   fix?: string;
+  /**
+   * The fix as argv arrays, run in order, runnable as they stand on this host (GPU, VM and paths filled
+   * in; `--yes` where the step applies changes). Absent or empty when no command can do it: then
+   * `noCommand` says why.
+   */
+  commands?: string[][];
+  /** Why no command fixes this (a BIOS setting, hardware, a step outside bhyve-gpu). */
+  noCommand?: string;
 }
 
 /** A VM's config as doctor sees it. */

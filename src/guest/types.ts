@@ -15,6 +15,10 @@ export interface GuestCheckItem {
   detail: string;
   evidence: string[];
   fix?: string;
+  /** The fix as argv arrays (host-side `bhyve-gpu ...` or guest-side), run in order. */
+  commands?: string[][];
+  /** Why no command fixes this. */
+  noCommand?: string;
 }
 
 export interface GuestGpu {

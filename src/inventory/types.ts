@@ -61,6 +61,12 @@ export interface InstallManifest {
   /** `freebsd-version -u` when the install ran: a later userland means freebsd-update ran since. */
   userland?: string;
   journalId?: string;
+  /**
+   * The quirks the installed build carries, canonical `patch --quirk` words in the order applied:
+   * "intpin", "nvidia-mirror", "hide-hypervisor", "mmio64=256G". Absent in manifests written before
+   * quirk profiles: read as ["intpin"] when `patches` names the INTPIN quirk.
+   */
+  quirks?: string[];
 }
 
 export type BhyveState = 'stock' | 'patched' | 'overwritten' | 'maybe-overwritten' | 'unknown';
