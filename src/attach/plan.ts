@@ -6,7 +6,8 @@ import {
   planPptdevs,
   vmmLoadState,
 } from '../conf/loader-conf.js';
-import { parseShDoc } from '../conf/shvars.js';
+import { parseShDoc, readShDoc } from '../conf/shvars.js';
+import { hasCarriageReturns, loaderView } from '../conf/views.js';
 import { passthruEntries, planGuestPassthru, removeGuestPassthru } from '../conf/vm-conf.js';
 import { ParseError, ToolError } from '../errors.js';
 import { fileText, loaderFileOrder } from '../inventory/collect.js';
@@ -65,6 +66,17 @@ export function findVmConfig(inv: Inventory, name: string): VmConfig {
   return { name, path, text };
 }
 
+/** vm-bhyve keeps the CR of a CRLF line in the value: attach never adds lines to such a config. */
+export function refuseCarriageReturns(vm: VmConfig): void {
+  if (!hasCarriageReturns(vm.text)) return;
+  const line = vm.text.split('\n').findIndex((l) => l.includes('\r')) + 1;
+  throw new ParseError(
+    'the config has CRLF line ends: vm-bhyve would read every value with a trailing CR (loader "uefi\\r")',
+    { file: vm.path, line },
+    `rewrite the line ends first: bhyve-gpu vm-fix --vm ${vm.name} --yes; nothing was changed`,
+  );
+}
+
 /** Keys that attach and detach edit, per kind of file. */
 const LOADER_KEYS = /^(pptdevs[23]?|vmm_load)$/;
 const VM_KEYS = /^(passthru\d+(_options)?|wired_memory|loader)$/;
@@ -89,9 +101,27 @@ function requireReadable(
       { file: path, line: bad.line },
       'fix that line by hand, then run the command again; nothing was changed',
     );
+  if (!options.loader) return;
+  // Where the loader and sh read a line of a key attach edits differently (a line the loader skips, such as
+  // single quotes or an unquoted B/S/F list; or `pptdevs = "..."`, which only the loader reads), an edit
+  // could change what boots: refuse.
+  const view = loaderView(text, path);
+  const doc = readShDoc(text, path);
+  const shReads = (line: number, key: string): boolean =>
+    doc.nodes.some((n) => n.kind === 'assignment' && n.line === line && n.key === key);
+  const differ =
+    view.skipped.find((k) => k.key !== undefined && keys.test(k.key)) ??
+    view.assignments.find((a) => keys.test(a.key) && !shReads(a.line, a.key));
+  if (differ)
+    throw new ParseError(
+      'reason' in differ ? differ.reason : `${differ.key}: the loader reads this line, sh and sysrc do not`,
+      { file: path, line: differ.line },
+      `write it as ${differ.key}="..." (no blanks around =, double quotes), then run the command again; nothing was changed`,
+    );
 }
 
-function loaderFiles(inv: Inventory): ConfFile[] {
+/** The loader files that exist, in read order, refused when a line attach edits cannot be read. */
+export function loaderFiles(inv: Inventory): ConfFile[] {
   const files = loaderFileOrder(inv.raw)
     .filter((f) => f.state === 'ok' && f.text !== undefined)
     .map((f) => ({ path: f.path, text: f.text as string }));
@@ -138,7 +168,7 @@ export function buildAttachPlan(inv: Inventory, gpu: GpuGroup, opts: AttachOptio
     throw new ToolError('unsafe', `refusing to attach ${gpu.id}:\n  ${problems.join('\n  ')}`, {
       hint:
         inv.stale.length && !opts.removeStale
-          ? 'add --remove-stale to drop the stale entries in the same change, or fix /boot/loader.conf by hand; --force overrides'
+          ? `drop the stale entries in the same change: bhyve-gpu attach ${gpu.id}${opts.vm ? ` --vm ${opts.vm}` : ''} --remove-stale --yes (or first: bhyve-gpu detach --stale --yes); --force overrides`
           : 'pick another GPU; --force overrides (only if you have another way into the host)',
     });
   const notes: string[] = problems.map((p) => `forced: ${p}`);
@@ -171,6 +201,7 @@ export function buildAttachPlan(inv: Inventory, gpu: GpuGroup, opts: AttachOptio
   }
   if (opts.vm) {
     const vm = findVmConfig(inv, opts.vm);
+    refuseCarriageReturns(vm);
     const g = planGuestPassthru(
       vm.text,
       gpu.functions.map((f) => ({ bhyveId: f.device.bhyveId, function: f.device.function })),

@@ -1,3 +1,4 @@
+import { readBsf } from '../conf/bsf.js';
 import { UsageError } from '../errors.js';
 import type { PciDevice } from '../facts/types.js';
 
@@ -23,11 +24,12 @@ function checkRanges(a: PciAddress, text: string): PciAddress {
   return a;
 }
 
-/** Parse "1/0/0" (bhyve, pptdevs). */
+/** Parse "1/0/0" (bhyve, pptdevs) with the shared B/S/F reader; out of range is a usage error. */
 export function parseBhyveId(text: string): PciAddress | undefined {
-  const m = /^(\d{1,3})\/(\d{1,2})\/(\d)$/.exec(text.trim());
-  if (!m) return undefined;
-  return checkRanges({ domain: 0, bus: Number(m[1]), slot: Number(m[2]), function: Number(m[3]) }, text);
+  const r = readBsf(text.trim());
+  if (r.ok) return { domain: 0, bus: r.bus, slot: r.slot, function: r.func };
+  if (r.kind === 'range') throw new UsageError(`${text}: out of range (bus 0-255, slot 0-31, function 0-7)`);
+  return undefined;
 }
 
 /** Parse "pci0:1:0:0" or "pci1:0:0" (no domain) or "0:1:0:0". */

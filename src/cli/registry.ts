@@ -42,6 +42,11 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('./commands/detach.js'),
   },
   {
+    name: 'vm-fix',
+    summary: "rewrite a vm-bhyve guest config's CRLF line ends as LF",
+    load: () => import('./commands/vm-fix.js'),
+  },
+  {
     name: 'vm-args',
     summary: 'print bhyve -s options / bhyve_config(5) lines for a GPU',
     load: () => import('./commands/vm-args.js'),

@@ -2,6 +2,7 @@
  * Loader configuration files, their read order, and bhyve `bus/slot/function` ids (see loader-conf.ts).
  */
 import { UsageError } from '../errors.js';
+import { type BsfParts, readBsf } from './bsf.js';
 import { assignments, parseShDoc, type ShDoc } from './shvars.js';
 
 export const LOADER_CONF = '/boot/loader.conf';
@@ -17,23 +18,13 @@ export interface ConfFile {
   text: string;
 }
 
-/** A host PCI function in bhyve's `bus/slot/function` form, decimal. */
-export interface Bsf {
-  bus: number;
-  slot: number;
-  func: number;
-  /** Canonical text, e.g. "1/0/0". */
-  id: string;
-}
+/** A host PCI function in bhyve's `bus/slot/function` form, decimal (read by src/conf/bsf.ts). */
+export type Bsf = BsfParts;
 
 /** Parses `B/S/F` (decimal; bus 0-255, slot 0-31, function 0-7); returns a reason string on failure. */
 export function parseBsf(text: string): Bsf | string {
-  const m = /^(\d{1,3})\/(\d{1,2})\/(\d{1,2})$/.exec(text);
-  if (!m) return `"${text}" is not bus/slot/function`;
-  const [bus, slot, func] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (bus > 255 || slot > 31 || func > 7)
-    return `"${text}" is out of range (bus 0-255, slot 0-31, function 0-7)`;
-  return { bus, slot, func, id: `${bus}/${slot}/${func}` };
+  const r = readBsf(text);
+  return r.ok ? { bus: r.bus, slot: r.slot, func: r.func, id: r.id } : r.message;
 }
 
 /** Like parseBsf but throws a UsageError: for ids given by the user. */

@@ -16,7 +16,8 @@ import {
   parseBsf,
   requireBsf,
 } from './loader-files.js';
-import { printShDoc, type ShDoc, set, unset } from './shvars.js';
+import { printShDoc, readShDoc, type ShDoc, set, unset } from './shvars.js';
+import { type LoaderView, loaderValue, loaderViews } from './views.js';
 
 export interface PptdevsEntry {
   /** The text as written in the file. */
@@ -27,6 +28,8 @@ export interface PptdevsEntry {
   variable: PptdevsVariable;
   file: string;
   line: number;
+  /** Why the kernel never sees the entry: its variable is longer than the kernel environment takes. */
+  lost?: string;
 }
 
 export interface PptdevsDefinition {
@@ -39,23 +42,63 @@ export interface PptdevsDefinition {
 
 export interface EffectivePptdevs {
   byVariable: Partial<Record<PptdevsVariable, PptdevsDefinition>>;
-  /** Every entry the kernel will see, pptdevs first, in file order. */
+  /** Every entry written in an effective pptdevs* value, pptdevs first, in file order (lost ones marked). */
   combined: PptdevsEntry[];
   warnings: string[];
 }
 
-/** What the kernel will read from pptdevs, pptdevs2 and pptdevs3, with where each entry came from. */
+/**
+ * The longest `name=value` string the kernel copies from the loader's environment: sys/kern/
+ * kern_environment.c init_dynamic_kenv_from() drops a longer one whole ("WARNING: too long kenv string,
+ * ignoring ...") when strlen + 1 > KENV_MNAMELEN + 1 + KENV_MVALLEN + 1 (sys/sys/kenv.h: 128 and 128), on
+ * 13.x, 14.x and 15.x alike.
+ */
+export const KENV_STRING_LIMIT = 128 + 1 + 128;
+
+/** The longest value of `variable` the kernel keeps (249 for pptdevs, 248 for pptdevs2 and pptdevs3). */
+export function kernelValueLimit(variable: string): number {
+  return KENV_STRING_LIMIT - variable.length - 1;
+}
+
+/**
+ * What the kernel will read from pptdevs, pptdevs2 and pptdevs3, with where each entry came from: the
+ * loader's reading of the files (src/conf/views.ts `loaderViews`), each value split at spaces as vmm.c
+ * `vmm_is_pptdev` splits it (a tab is not a separator there), and the kernel's length limit.
+ */
 export function effectivePptdevs(files: readonly ConfFile[]): EffectivePptdevs {
-  const parsed = parseAll(files);
+  return collect(files, 'loader');
+}
+
+/**
+ * pptdevs* as written, read as sh/sysrc read them (the last assignment wins, split at any blank): what an
+ * edit keeps. attach refuses a file where this and the loader's reading of a pptdevs line differ
+ * (src/attach/plan.ts), so the two agree wherever an edit is made.
+ */
+export function writtenPptdevs(files: readonly ConfFile[]): EffectivePptdevs {
+  return collect(files, 'sh');
+}
+
+function collect(files: readonly ConfFile[], reader: 'loader' | 'sh'): EffectivePptdevs {
+  const view = reader === 'loader' ? loaderViews(files) : shDefinitions(files);
   const byVariable: Partial<Record<PptdevsVariable, PptdevsDefinition>> = {};
   const combined: PptdevsEntry[] = [];
   const warnings: string[] = [];
-  for (const p of parsed) for (const w of p.doc.warnings) warnings.push(`${w.file}:${w.line}: ${w.message}`);
+  for (const f of files)
+    for (const w of readShDoc(f.text, f.path).warnings) warnings.push(`${w.file}:${w.line}: ${w.message}`);
+  for (const k of view.skipped)
+    if (k.key !== undefined && /^pptdevs[23]?$/.test(k.key))
+      warnings.push(`${k.file}:${k.line}: ${k.reason}`);
   for (const variable of PPTDEVS_VARIABLES) {
-    const def = lastAssignment(parsed, variable);
+    const def = loaderValue(view, variable);
     if (!def) continue;
+    const path = def.file ?? LOADER_CONF;
+    const limit = kernelValueLimit(variable);
+    const lost =
+      def.value.length > limit
+        ? `${variable} is ${def.value.length} characters; the kernel drops a value over ${limit} ("too long kenv string")`
+        : undefined;
     const entries: PptdevsEntry[] = def.value
-      .split(/\s+/)
+      .split(reader === 'loader' ? ' ' : /\s+/)
       .filter((t) => t !== '')
       .map((text) => {
         const r = parseBsf(text);
@@ -65,20 +108,28 @@ export function effectivePptdevs(files: readonly ConfFile[]): EffectivePptdevs {
           bsf: bad ? undefined : r,
           problem: bad ? r : undefined,
           variable,
-          file: def.path,
+          file: path,
           line: def.line,
+          ...(lost ? { lost } : {}),
         };
       });
     for (const e of entries) if (e.problem) warnings.push(`${e.file}:${e.line}: ${variable}: ${e.problem}`);
-    if (def.value.length > PPTDEVS_VALUE_LIMIT) {
-      warnings.push(
-        `${def.path}:${def.line}: ${variable} is ${def.value.length} characters; the loader keeps at most ${PPTDEVS_VALUE_LIMIT}`,
-      );
-    }
-    byVariable[variable] = { variable, value: def.value, file: def.path, line: def.line, entries };
+    if (lost)
+      warnings.push(`${path}:${def.line}: ${lost}: ${entries.map((e) => e.text).join(' ')} never reach vmm`);
+    byVariable[variable] = { variable, value: def.value, file: path, line: def.line, entries };
     combined.push(...entries);
   }
   return { byVariable, combined, warnings };
+}
+
+/** The sh reading of the files, shaped like the loader's view (assignments in read order). */
+function shDefinitions(files: readonly ConfFile[]): LoaderView {
+  const view: LoaderView = { assignments: [], skipped: [] };
+  for (const p of parseAll(files))
+    for (const n of p.doc.nodes)
+      if (n.kind === 'assignment')
+        view.assignments.push({ key: n.key, value: n.value, line: n.line, file: p.path });
+  return view;
 }
 
 export interface FileChange {
@@ -143,8 +194,14 @@ export function planPptdevs(
   request: { add: string[]; remove: string[] },
 ): PptdevsPlan {
   const add = request.add.map((t) => requireBsf(t).id);
-  const remove = new Set(request.remove.map((t) => requireBsf(t).id));
-  const effective = effectivePptdevs(files);
+  // Stale entries may be text that is no B/S/F at all ("garbage", "999/0/0"): removed as written.
+  const remove = new Set(
+    request.remove.map((t) => {
+      const r = parseBsf(t.trim());
+      return typeof r === 'string' ? t : r.id;
+    }),
+  );
+  const effective = writtenPptdevs(files);
   const seen = new Set<string>();
   const groups = PPTDEVS_VARIABLES.map((v) =>
     (effective.byVariable[v]?.entries ?? []).flatMap((e) => {

@@ -143,7 +143,35 @@ function plainSuffix(suffix: string): boolean {
   return /^[ \t]*;?[ \t]*(#.*)?$/.test(suffix);
 }
 
+/**
+ * The parse of each text is kept (a small cache keyed by file name and text), so a command parses each
+ * config file once however many readers look at it: `readShDoc` hands out the shared parse for read-only
+ * views (src/conf/views.ts), `parseShDoc` a private copy an editor may change.
+ */
+const parsed = new Map<string, ShDoc>();
+const CACHE_ENTRIES = 64;
+
+/** The shared parse of `text`, for reading only (never edit the nodes it returns). */
+export function readShDoc(text: string, file?: string): Readonly<ShDoc> {
+  const key = `${file ?? ''}\0${text}`;
+  let doc = parsed.get(key);
+  if (!doc) {
+    doc = parseText(text, file);
+    if (parsed.size >= CACHE_ENTRIES) parsed.delete(parsed.keys().next().value as string);
+    parsed.set(key, doc);
+  }
+  return doc;
+}
+
+/** A parse of `text` to edit: a private copy of the shared parse. */
 export function parseShDoc(text: string, file?: string, options: ShOptions = {}): ShDoc {
+  const doc = structuredClone(readShDoc(text, file)) as ShDoc;
+  doc.options = options;
+  return doc;
+}
+
+function parseText(text: string, file: string | undefined): ShDoc {
+  const options: ShOptions = {};
   const lines = splitLines(text);
   const nodes: ShNode[] = [];
   const warnings: ShWarning[] = [];

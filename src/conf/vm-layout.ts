@@ -4,7 +4,8 @@
  *
  * Reading (`config::load` / `config::get`): only lines that start with a lowercase letter count; each line is
  * cut at its first `#`, trailing spaces are dropped and every `"` is deleted; the FIRST line whose text
- * before `=` equals the key wins (sysrc(8), used by vm-bhyve to write, edits the LAST one).
+ * before `=` equals the key wins (sysrc(8), used by vm-bhyve to write, edits the LAST one). A CRLF line
+ * keeps its CR (`loader="uefi"` reads as "uefi\r"): doctor fails such a config and `vm-fix` rewrites it.
  *
  * Layout (`vm::run`): hostbridge on slot 0 (unless `hostbridge=no*`), lpc on 31, the install ISO on
  * `install_slot` (3). A counter starts at `start_slot` (4) on bus 0 and walks, in order, disks, networks,
@@ -15,17 +16,19 @@
  * the list. At slot 31 the counter moves to bus 1 (and vm-bhyve adds `-Y`).
  */
 
+import { readBsf } from './bsf.js';
+import { vmBhyveLines } from './views.js';
+
 export interface VmBhyveConfig {
   get(key: string): string | undefined;
 }
 
-/** Reads config text the way vm-bhyve's config::load/config::get do. */
+/**
+ * Reads config text the way vm-bhyve's config::load/config::get do (the vm-bhyve view of the one parse,
+ * src/conf/views.ts): a CR of a CRLF line stays in the value, as it does for vm-bhyve.
+ */
 export function readVmBhyveConfig(text: string): VmBhyveConfig {
-  const lines = text
-    .split('\n')
-    .filter((l) => /^[a-z]/.test(l))
-    // A CR of a CRLF file is dropped first (vm-bhyve itself would keep it in the value).
-    .map((l) => (l.replace(/\r$/, '').split('#')[0] as string).replace(/ *$/, '').replace(/"/g, ''));
+  const lines = vmBhyveLines(text);
   return {
     get(key: string): string | undefined {
       for (const l of lines) {
@@ -77,14 +80,14 @@ export function passthruList(config: VmBhyveConfig): PassthruEntry[] {
     if (value === undefined || value === '') break;
     const options = config.get(`passthru${index}_options`) || undefined;
     if (!value.includes('=')) {
-      const ok = /^\d{1,3}\/\d{1,2}\/\d$/.test(value);
+      const id = readBsf(value);
       out.push({
         index,
         value,
         host: value,
         guest: undefined,
         options,
-        problem: ok ? undefined : `"${value}" is not bus/slot/function`,
+        problem: id.ok ? undefined : id.message,
       });
       continue;
     }
@@ -92,8 +95,9 @@ export function passthruList(config: VmBhyveConfig): PassthruEntry[] {
     const forced = value.slice(value.lastIndexOf('=') + 1);
     const m = /^(\d{1,2}):(\d)$/.exec(forced);
     const guest = m ? { slot: Number(m[1]), func: Number(m[2]) } : undefined;
-    const problem = !/^\d{1,3}\/\d{1,2}\/\d$/.test(host)
-      ? `"${host}" is not bus/slot/function`
+    const id = readBsf(host);
+    const problem = !id.ok
+      ? id.message
       : guest === undefined || guest.slot > 31 || guest.func > 7
         ? `"${forced}" is not a guest slot:function (slot 0-31, function 0-7)`
         : undefined;

@@ -1,5 +1,5 @@
+import { effectiveValue, parseShVars } from '../conf/views.js';
 import { CommandNotFoundError, errorMessage, FileMissingError, NotCapturedError } from '../errors.js';
-import { effectiveValue, parseShVars } from '../facts/shvars.js';
 import type { Host, RunResult } from '../host/types.js';
 import {
   LOADER_CONF,

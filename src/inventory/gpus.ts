@@ -1,4 +1,5 @@
 import { type BarRequest, fitBars } from '../bhyve/mmio.js';
+import { readBsf } from '../conf/bsf.js';
 import type { PciDevice } from '../facts/types.js';
 import type {
   DeviceState,
@@ -33,7 +34,13 @@ function intpinNeed(gpu: PciDevice, msix: boolean): IntpinNeed {
 
 /** Every display-class device grouped with all functions in its domain/bus/slot. */
 export function groupGpus(devices: readonly PciDevice[], host: HostFacts): GpuGroup[] {
-  const reserved = new Set((host.pptdevs ?? []).map((e) => e.bhyveId));
+  // What vmm will match: canonical ids of entries the kernel receives (not those of a dropped value).
+  const reserved = new Set(
+    (host.pptdevs ?? []).flatMap((e) => {
+      const id = readBsf(e.bhyveId);
+      return id.ok && !e.lost ? [id.id] : [];
+    }),
+  );
   const seen = new Set<string>();
   const groups: GpuGroup[] = [];
   for (const d of devices) {
@@ -109,7 +116,13 @@ export function findStale(
 ): StaleEntry[] {
   const out: StaleEntry[] = [];
   for (const entry of entries) {
-    const device = devices.find((d) => d.bhyveId === entry.bhyveId && d.domain === 0);
+    // The one B/S/F reader (src/conf/bsf.ts): text vmm cannot match, or an id no PCI device can have.
+    const id = readBsf(entry.bhyveId);
+    if (!id.ok) {
+      out.push({ entry, device: undefined, reason: `${id.message}: no device can match it`, lockout: false });
+      continue;
+    }
+    const device = devices.find((d) => d.bhyveId === id.id && d.domain === 0);
     if (!device) {
       out.push({ entry, device, reason: `no PCI device at ${entry.bhyveId}`, lockout: false });
       continue;

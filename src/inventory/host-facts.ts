@@ -1,9 +1,10 @@
+import { effectivePptdevs } from '../conf/pptdevs.js';
+import { effectiveValue, loaderValue as loaderLast, loaderViews, parseShVars } from '../conf/views.js';
 import { hasIommuTable, parseAcpidumpTables } from '../facts/acpidump.js';
 import { parseDmesgBoot } from '../facts/dmesg-boot.js';
 import { parseIfconfig, physicalInterfaces } from '../facts/ifconfig.js';
 import { parseKldstat } from '../facts/kldstat.js';
 import { parseRouteGet } from '../facts/route.js';
-import { effectiveValue, parseShVars } from '../facts/shvars.js';
 import { parseSysctl } from '../facts/sysctl.js';
 import { parseFreebsdVersion, parseUname } from '../facts/version.js';
 import { commandResult, fileText, loaderFileOrder, type RawProbe } from './collect.js';
@@ -16,33 +17,32 @@ export function okStdout(raw: RawProbe, argv: readonly string[]): string | undef
   return c?.state === 'ok' && c.result?.exitCode === 0 ? c.result.stdout : undefined;
 }
 
-/** pptdevs, pptdevs2, pptdevs3 across the loader files (in the loader's order; a later file overrides). */
+/** The loader files that were read, in the loader's order. */
+function readLoaderFiles(raw: RawProbe): { path: string; text: string }[] {
+  return loaderFileOrder(raw)
+    .filter((f) => f.state === 'ok' && f.text !== undefined)
+    .map((f) => ({ path: f.path, text: f.text as string }));
+}
+
+/**
+ * pptdevs, pptdevs2, pptdevs3 as the loader and the kernel read them across the loader files (a later file
+ * overrides); an entry of a value the kernel drops for its length is marked `lost`.
+ */
 export function readPptdevs(raw: RawProbe): PptdevsEntry[] | undefined {
   const files = loaderFileOrder(raw);
   const main = files[0];
   if (!main || main.state === 'unknown') return undefined;
-  const current = new Map<string, PptdevsEntry[]>();
-  for (const f of files) {
-    if (f.state !== 'ok' || f.text === undefined) continue;
-    for (const a of parseShVars(f.text, f.path).assignments) {
-      if (!/^pptdevs[23]?$/.test(a.key)) continue;
-      const ids = a.value.split(/\s+/).filter(Boolean);
-      current.set(
-        a.key,
-        ids.map((bhyveId) => ({ bhyveId, variable: a.key, file: f.path, line: a.line })),
-      );
-    }
-  }
-  return ['pptdevs', 'pptdevs2', 'pptdevs3'].flatMap((k) => current.get(k) ?? []);
+  return effectivePptdevs(readLoaderFiles(raw)).combined.map((e) => ({
+    bhyveId: e.text,
+    variable: e.variable,
+    file: e.file,
+    line: e.line,
+    ...(e.lost ? { lost: e.lost } : {}),
+  }));
 }
 
 function loaderValue(raw: RawProbe, key: string): string | undefined {
-  let v: string | undefined;
-  for (const f of loaderFileOrder(raw)) {
-    if (f.text === undefined) continue;
-    v = effectiveValue(parseShVars(f.text, f.path).assignments, key) ?? v;
-  }
-  return v;
+  return loaderLast(loaderViews(readLoaderFiles(raw)), key)?.value;
 }
 
 function rcValue(raw: RawProbe, key: string): string | undefined {

@@ -1,4 +1,4 @@
-import { parseShVars } from '../facts/shvars.js';
+import { keyedLines } from '../conf/views.js';
 import type { Snapshot } from '../host/snapshot-format.js';
 import type { RawProbe } from './collect.js';
 
@@ -16,7 +16,7 @@ function isConfigFile(path: string): boolean {
 export function redactConfig(text: string): { text: string; redacted: string[] } {
   const redacted: string[] = [];
   const lines = text.split('\n');
-  for (const a of parseShVars(text).assignments) {
+  for (const a of keyedLines(text)) {
     if (!SECRET_KEY.test(a.key)) continue;
     const i = a.line - 1;
     const line = lines[i];

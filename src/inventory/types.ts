@@ -6,11 +6,14 @@ import type { RawProbe } from './collect.js';
 export type DeviceState = 'ppt-attached' | 'reserved-not-attached' | 'host-driver' | 'unclaimed';
 
 export interface PptdevsEntry {
+  /** The entry as written (a B/S/F id, or text the kernel cannot read as one). */
   bhyveId: string;
   /** pptdevs, pptdevs2, pptdevs3 */
   variable: string;
   file: string;
   line: number;
+  /** Why the kernel never sees this entry (its variable is longer than the kernel environment takes). */
+  lost?: string;
 }
 
 export interface FunctionView {

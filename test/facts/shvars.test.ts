@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { effectiveValue, parseShVars } from '../../src/facts/shvars.js';
+import { effectiveValue, parseShVars } from '../../src/conf/views.js';
 import { corpusFile } from '../helpers/corpus.js';
 
 it('reads pptdevs, pptdevs2, pptdevs3', () => {

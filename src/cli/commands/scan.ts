@@ -173,7 +173,7 @@ export function printScan(inv: Inventory): void {
       ? style.dim('unknown')
       : h.pptdevs.length === 0
         ? 'none'
-        : h.pptdevs.map((e) => e.bhyveId).join(' ');
+        : h.pptdevs.map((e) => (e.lost ? `${e.bhyveId}${style.red('(lost)')}` : e.bhyveId)).join(' ');
   out(`  pptdevs: ${ppt}${h.loaderFiles.length ? style.dim(`  (from ${h.loaderFiles.join(', ')})`) : ''}`);
   out(`  bhyve: ${h.bhyve.state} ${style.dim(`(${h.bhyve.detail})`)}`);
   out();

@@ -1,3 +1,5 @@
+import { loaderViews } from '../../conf/views.js';
+import { loaderFileOrder } from '../../inventory/collect.js';
 import { type Check, result } from '../types.js';
 
 /** bhyve runs on FreeBSD/amd64 only. */
@@ -178,30 +180,65 @@ export const vmmLoad: Check = ({ inventory }) => {
   return [result('host.vmm', title, 'FAIL', ev, fix)];
 };
 
+/**
+ * pptdevs as the loader and the kernel read them: entries that point at nothing meant for a guest (stale,
+ * unparsable, out of range), values the kernel drops for their length, and lines the loader skips.
+ */
 export const stalePptdevs: Check = ({ inventory }) => {
   const title = 'pptdevs entries point at devices meant for guests';
   const p = inventory.host.pptdevs;
   if (p === undefined || inventory.devices === undefined)
     return [result('host.pptdevs', title, 'UNKNOWN', ['loader.conf or pciconf not available'])];
-  const free = inventory.gpus.filter((g) => !g.consoleGpu);
-  const gpuArg = free.length === 1 ? (free[0]?.id ?? '<gpu>') : '<gpu>';
-  if (inventory.stale.length === 0)
+  const files = loaderFileOrder(inventory.raw)
+    .filter((f) => f.state === 'ok' && f.text !== undefined)
+    .map((f) => ({ path: f.path, text: f.text as string }));
+  const skipped = loaderViews(files).skipped.filter(
+    (k) => k.key !== undefined && /^pptdevs[23]?$/.test(k.key),
+  );
+  const lost = p.filter((e) => e.lost !== undefined);
+  if (inventory.stale.length === 0 && lost.length === 0 && skipped.length === 0)
     return [
       result('host.pptdevs', title, 'PASS', [
         p.length ? `pptdevs: ${p.map((e) => e.bhyveId).join(' ')}` : 'pptdevs: none',
       ]),
     ];
-  return [
-    result(
-      'host.pptdevs',
-      title,
-      'FAIL',
-      inventory.stale.map(
-        (s) =>
-          `${s.entry.file}:${s.entry.line} ${s.entry.variable}: ${s.reason}${s.lockout ? ' -- reserving it at the next boot locks the host out' : ''}`,
-      ),
-      `remove the stale entries before the next boot: bhyve-gpu attach ${gpuArg} --remove-stale (or edit ${inventory.stale[0]?.entry.file})`,
+  const evidence = [
+    ...inventory.stale.map(
+      (s) =>
+        `${s.entry.file}:${s.entry.line} ${s.entry.variable}: ${s.reason}${s.lockout ? ' -- reserving it at the next boot locks the host out' : ''}`,
     ),
+    ...[...new Set(lost.map((e) => `${e.file}:${e.line} ${e.lost}`))].map(
+      (l) => `${l}; lost: ${lost.map((e) => e.bhyveId).join(' ')}`,
+    ),
+    ...skipped.map((k) => `${k.file}:${k.line}: ${k.reason}`),
+  ];
+  // A way out that works with or without a GPU to attach, and never names the console GPU.
+  const commands: string[][] = [];
+  const fixes: string[] = [];
+  if (inventory.stale.length) {
+    commands.push(['bhyve-gpu', 'detach', '--stale', '--yes']);
+    fixes.push('remove the stale entries before the next boot: bhyve-gpu detach --stale --yes');
+  }
+  const free = inventory.gpus.filter((g) => !g.consoleGpu);
+  if (lost.length && free.length === 1 && free[0]) {
+    const attach = ['bhyve-gpu', 'attach', free[0].id];
+    if (inventory.stale.length) attach.push('--remove-stale');
+    commands.push([...attach, '--yes']);
+    fixes.push(`split the over-long value into pptdevs2/pptdevs3: ${attach.join(' ')} --yes`);
+  } else if (lost.length)
+    fixes.push(`split the over-long value into pptdevs2 and pptdevs3 in ${lost[0]?.file}`);
+  if (skipped.length) fixes.push(`write the skipped line as pptdevs="B/S/F ..." in ${skipped[0]?.file}`);
+  const check = result('host.pptdevs', title, 'FAIL', evidence, fixes.join('; '));
+  if (commands.length && !(lost.length && free.length !== 1) && !skipped.length)
+    return [{ ...check, commands }];
+  return [
+    {
+      ...check,
+      ...(commands.length ? { commands } : {}),
+      noCommand: skipped.length
+        ? 'the loader skips a pptdevs line bhyve-gpu does not rewrite: fix its quoting by hand'
+        : 'no single GPU to attach: split the value by hand',
+    },
   ];
 };
 

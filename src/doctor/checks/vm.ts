@@ -1,5 +1,6 @@
+import { hasCarriageReturns } from '../../conf/views.js';
 import { type PassthruEntry, passthruEntries } from '../../conf/vm-conf.js';
-import { effectiveValue, parseShVars } from '../../facts/shvars.js';
+import { readVmBhyveConfig } from '../../conf/vm-layout.js';
 import type { GpuGroup } from '../../inventory/types.js';
 import { type Check, type CheckResult, result } from '../types.js';
 
@@ -7,6 +8,31 @@ const UEFI = new Set(['uefi', 'uefi-csm', 'uefi-devel', 'uefi-custom']);
 
 function gpuOf(entry: PassthruEntry, gpus: readonly GpuGroup[]): GpuGroup | undefined {
   return gpus.find((g) => g.functions.some((f) => f.device.bhyveId === entry.host));
+}
+
+/** A value as vm-bhyve sees it, with a carriage return made visible. */
+function shown(value: string | undefined): string | undefined {
+  return value?.replace(/\r/g, '\\r');
+}
+
+/** CRLF line ends: vm-bhyve sources the file with sh, which keeps the CR in every value. */
+function lineEnds(name: string, path: string, text: string): CheckResult {
+  const lines = text.split('\n');
+  const crlf = lines.filter((l) => l.endsWith('\r')).length;
+  const first = lines.findIndex((l) => l.includes('\r')) + 1;
+  return {
+    ...result(
+      `vm.${name}.line-ends`,
+      `VM ${name}: config has Unix line ends`,
+      'FAIL',
+      [
+        `${path}:${first}: ${crlf} line${crlf === 1 ? '' : 's'} end in CRLF (saved by a Windows editor?)`,
+        'vm-bhyve keeps the CR in each value: loader="uefi" reads as "uefi\\r", passthru0 as "B/S/F\\r"',
+      ],
+      `bhyve-gpu vm-fix --vm ${name} --yes (rewrites the line ends as LF, journaled)`,
+    ),
+    commands: [['bhyve-gpu', 'vm-fix', '--vm', name, '--yes']],
+  };
 }
 
 export const vmChecks: Check = (ctx) => {
@@ -24,7 +50,9 @@ export const vmChecks: Check = (ctx) => {
       ),
     ];
   const out: CheckResult[] = [];
-  const a = parseShVars(vm.text).assignments;
+  // vm-bhyve's own reading: the first line of a key wins, and a CRLF line keeps its CR in the value.
+  const config = readVmBhyveConfig(vm.text);
+  if (hasCarriageReturns(vm.text)) out.push(lineEnds(vm.name, vm.path ?? `${vm.name}.conf`, vm.text));
   const entries = passthruEntries(vm.text);
   const gpus = ctx.inventory.gpus;
   const named = entries.map((e) => gpuOf(e, gpus)).find((g) => g !== undefined);
@@ -84,7 +112,7 @@ export const vmChecks: Check = (ctx) => {
       ),
     );
   }
-  const wired = effectiveValue(a, 'wired_memory');
+  const wired = shown(config.get('wired_memory'));
   out.push(
     /^yes$/i.test(wired ?? '')
       ? result(`${p}.wired-memory`, `VM ${vm.name}: guest memory wired`, 'PASS', ['wired_memory="yes"'])
@@ -99,7 +127,7 @@ export const vmChecks: Check = (ctx) => {
           `bhyve-gpu attach ${gpuArg} --vm ${vm.name} --yes (sets wired_memory="yes")`,
         ),
   );
-  const loader = effectiveValue(a, 'loader');
+  const loader = shown(config.get('loader'));
   out.push(
     loader !== undefined && UEFI.has(loader)
       ? result(`${p}.loader`, `VM ${vm.name}: UEFI loader`, 'PASS', [`loader="${loader}"`])
