@@ -134,12 +134,12 @@ def plan_diff(plan):
 def plan_result(module, runner, args, with_reboot=True):
     """Show (check mode: --check) or apply (--yes) a bhyve-gpu plan and exit the module with its result."""
     if module.check_mode:
-        rc, doc = runner.run(list(args) + ['--check'], ok_codes=(EXIT_OK, EXIT_PENDING))
+        doc = runner.run(list(args) + ['--check'], ok_codes=(EXIT_OK, EXIT_PENDING))[1]
         changed = bool(doc.get('pending'))
         journal = None
         message = 'changes pending (check mode: nothing written)' if changed else 'already in the desired state'
     else:
-        rc, doc = runner.run(list(args) + ['--yes'])
+        doc = runner.run(list(args) + ['--yes'])[1]
         changed = doc.get('result') == 'applied'
         journal = doc.get('journal')
         message = doc.get('message', '')
