@@ -15,7 +15,7 @@ import { lockoutReason } from '../inventory/gpus.js';
 import { RC_CONF_FILES } from '../inventory/probes.js';
 import type { GpuGroup, Inventory } from '../inventory/types.js';
 import type { JournalEntry } from '../plan/journal.js';
-import { type CommandStep, makeFileEdit, type Plan } from '../plan/types.js';
+import { type BootEffect, type CommandStep, makeFileEdit, type Plan } from '../plan/types.js';
 
 export interface AttachOptions {
   vm?: string;
@@ -231,7 +231,26 @@ export function buildAttachPlan(inv: Inventory, gpu: GpuGroup, opts: AttachOptio
         ? 'pptdevs takes effect at every boot from now on'
         : 'reboot for pptdevs to take effect (or run again with --now)',
     );
+  plan.boot = bootEffect(files, after, () => {
+    const boundNow = opts.now === true && inv.host.vmm.loaded !== false;
+    return !boundNow && gpu.functions.some((f) => f.state !== 'ppt-attached');
+  });
   return plan;
+}
+
+/** pptdevs before and after a plan's loader-file edits; `pending` says whether a change needs a reboot. */
+function bootEffect(
+  files: readonly ConfFile[],
+  edits: ReadonlyMap<string, string>,
+  pending: () => boolean,
+): BootEffect {
+  const ids = (fs: readonly ConfFile[]) => effectivePptdevs(fs).combined.map((e) => e.bsf?.id ?? e.text);
+  const afterFiles = files.map((f) => ({ path: f.path, text: edits.get(f.path) ?? f.text }));
+  for (const [path, text] of edits) if (!files.some((f) => f.path === path)) afterFiles.push({ path, text });
+  const pptdevsBefore = ids(files);
+  const pptdevsAfter = ids(afterFiles);
+  const changed = pptdevsBefore.join(' ') !== pptdevsAfter.join(' ');
+  return { pptdevsBefore, pptdevsAfter, rebootRequired: changed && pending() };
 }
 
 /**
@@ -261,6 +280,11 @@ export function buildDetachPlan(
   };
   const pptdevs = planPptdevs(files, { add: [], remove: ids });
   const edits = new Map(pptdevs.changes.map((c) => [c.path, c.after]));
+  plan.boot = bootEffect(
+    files,
+    edits,
+    () => !opts.now && gpu.functions.some((f) => f.state === 'ppt-attached'),
+  );
   const reserved = (path: string, text: string) =>
     effectivePptdevs([{ path, text }])
       .combined.map((e) => e.bsf?.id ?? e.text)

@@ -59,7 +59,13 @@ export type StepJson =
 
 export interface PlanJson {
   schemaVersion: number;
-  plan: { title: string; steps: StepJson[]; notes: string[] };
+  plan: {
+    title: string;
+    steps: StepJson[];
+    notes: string[];
+    pptdevs?: { before: string[]; after: string[]; changed: boolean };
+    rebootRequired?: boolean;
+  };
 }
 
 export function stepToJson(step: Step): StepJson {
@@ -98,6 +104,20 @@ export function stepToJson(step: Step): StepJson {
 export function planToJson(plan: Plan): PlanJson {
   return {
     schemaVersion: SCHEMA_VERSION,
-    plan: { title: plan.title, steps: plan.steps.map(stepToJson), notes: [...plan.notes] },
+    plan: {
+      title: plan.title,
+      steps: plan.steps.map(stepToJson),
+      notes: [...plan.notes],
+      ...(plan.boot
+        ? {
+            pptdevs: {
+              before: [...plan.boot.pptdevsBefore],
+              after: [...plan.boot.pptdevsAfter],
+              changed: plan.boot.pptdevsBefore.join(' ') !== plan.boot.pptdevsAfter.join(' '),
+            },
+            rebootRequired: plan.boot.rebootRequired,
+          }
+        : {}),
+    },
   };
 }

@@ -8,6 +8,18 @@ export interface Plan {
   title: string;
   steps: Step[];
   notes: string[];
+  /** attach / detach: what pptdevs reserves at boot before and after the plan, and whether a reboot is needed. */
+  boot?: BootEffect;
+}
+
+/** The boot-time effect of a plan that edits the loader files (for --json readers such as Ansible). */
+export interface BootEffect {
+  /** bhyve IDs pptdevs, pptdevs2 and pptdevs3 reserve now, in the order the kernel reads them. */
+  pptdevsBefore: string[];
+  /** The same after the plan is applied. */
+  pptdevsAfter: string[];
+  /** The reserved set changes and some function of the GPU only gets (or leaves) ppt(4) at the next boot. */
+  rebootRequired: boolean;
 }
 
 export type Step = FileEdit | CommandStep | FileInstall;

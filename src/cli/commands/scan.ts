@@ -3,7 +3,7 @@ import { idPair } from '../../bhyve/ids.js';
 import { formatBytes } from '../../bhyve/mmio.js';
 import { openHost } from '../../host/open.js';
 import { scanHost } from '../../inventory/inventory.js';
-import type { GpuGroup, Inventory } from '../../inventory/types.js';
+import type { GpuGroup, InstallManifest, Inventory } from '../../inventory/types.js';
 import { SCHEMA_VERSION } from '../../version.js';
 import { globals, out, printJson, style, table } from '../output.js';
 
@@ -39,6 +39,15 @@ export function register(program: Command): void {
     });
 }
 
+/**
+ * The quirks an install manifest records (CONTRACTS: canonical `patch --quirk` words); a manifest written
+ * before quirk lists whose patches name the INTPIN quirk means ["intpin"].
+ */
+export function manifestQuirks(m: InstallManifest): string[] {
+  if (m.quirks) return [...m.quirks];
+  return m.patches.some((p) => p.name === 'intpin-quirk' || p.name === 'intpin') ? ['intpin'] : [];
+}
+
 export function scanJson(inv: Inventory) {
   const h = inv.host;
   return {
@@ -52,7 +61,22 @@ export function scanJson(inv: Inventory) {
       vmm: { loaded: h.vmm.loaded, loaderConf: h.vmm.loaderConf, kldList: h.vmm.kldList },
       pptdevs: h.pptdevs,
       loaderFiles: h.loaderFiles,
-      bhyve: { state: h.bhyve.state, detail: h.bhyve.detail },
+      bhyve: {
+        state: h.bhyve.state,
+        detail: h.bhyve.detail,
+        ...(h.bhyve.manifest
+          ? {
+              quirks: manifestQuirks(h.bhyve.manifest),
+              installed: {
+                installedAt: h.bhyve.manifest.installedAt,
+                source: h.bhyve.manifest.source,
+                patches: h.bhyve.manifest.patches,
+                userland: h.bhyve.manifest.userland,
+                journal: h.bhyve.manifest.journalId,
+              },
+            }
+          : {}),
+      },
       cpu: h.cpu
         ? { model: h.cpu.cpuModel, vendor: h.cpu.cpuVendor, vtx: h.cpu.vtx, svm: h.cpu.svm }
         : undefined,
