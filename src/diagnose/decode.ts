@@ -46,6 +46,22 @@ export function decodeLine(decoder: string, text: string): Decoded | undefined {
       const flavour = m[1] ? 'open' : 'proprietary';
       return { summary: `NVIDIA ${m[3]} (${flavour} kernel module)`, version: m[3], flavour };
     }
+    case 'driver-release': {
+      const m = /NVIDIA ([0-9]+)(\.[0-9.]+|\.xx) (driver release|Legacy drivers)/.exec(text);
+      if (!m) return undefined;
+      const branch = Number.parseInt(m[1] as string, 10);
+      const legacy = m[3] === 'Legacy drivers';
+      const meaning = legacy
+        ? `this GPU needs the ${branch}.xx legacy branch`
+        : branch > 580
+          ? `driver branch ${branch}: Pascal (Tesla P4/P40/P100, GTX 10xx) and older are supported up to the 580 branch only`
+          : `driver branch ${branch} does not list this GPU`;
+      return {
+        summary: legacy ? `needs the ${branch}.xx legacy driver` : `driver ${m[1]}${m[2]}`,
+        branch,
+        meaning,
+      };
+    }
     case 'bhyve-exit': {
       const m = /bhyve exited with status ([0-9]+)/.exec(text);
       if (!m) return undefined;

@@ -1,5 +1,5 @@
 import { Matcher } from './matcher.js';
-import type { DiagnoseReport } from './types.js';
+import type { CommandContext, DiagnoseReport } from './types.js';
 
 /** Lines read from the start of each input to guess its kind. */
 const SAMPLE_LINES = 64;
@@ -13,8 +13,11 @@ function sample(head: Buffer): string[] {
 }
 
 /** Diagnose texts already in memory (e.g. captured by `guest check`). */
-export function diagnoseText(inputs: { name: string; text: string }[]): DiagnoseReport {
-  const matcher = new Matcher();
+export function diagnoseText(
+  inputs: { name: string; text: string }[],
+  context: CommandContext = {},
+): DiagnoseReport {
+  const matcher = new Matcher(undefined, context);
   for (const { name, text } of inputs) {
     const buf = Buffer.from(text, 'utf8');
     const lines = matcher.scan(name, buf, buf.length, 0);
@@ -36,8 +39,9 @@ function toBuffer(chunk: unknown): Buffer {
  */
 export async function diagnoseStreams(
   inputs: { name: string; stream: NodeJS.ReadableStream }[],
+  context: CommandContext = {},
 ): Promise<DiagnoseReport> {
-  const matcher = new Matcher();
+  const matcher = new Matcher(undefined, context);
   for (const { name, stream } of inputs) {
     let carry: Buffer | undefined;
     let line = 0;

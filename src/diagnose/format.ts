@@ -1,3 +1,5 @@
+import { quoteArgv } from '../host/shell-quote.js';
+import { platformName } from './environment.js';
 import type { DiagnoseReport, Finding, Severity } from './types.js';
 
 /** Colour hooks, so the library stays free of CLI imports (the CLI passes its own style). */
@@ -47,6 +49,11 @@ function formatFinding(f: Finding, n: number, style: Styler): string[] {
     lines.push(`   ${style.bold('fix:')}`);
     for (const step of f.fix) lines.push(`     - ${step}`);
   }
+  if (f.commands && f.commands.length > 0) {
+    lines.push(`   ${style.bold('run:')} ${f.commands.map((argv) => quoteArgv(argv)).join(' && ')}`);
+    for (const [name, help] of Object.entries(f.placeholders ?? {}))
+      lines.push(style.dim(`     {${name}}: ${help}`));
+  } else if (f.noCommand) lines.push(`   ${style.bold('no command:')} ${f.noCommand}`);
   return lines;
 }
 
@@ -54,7 +61,12 @@ function formatFinding(f: Finding, n: number, style: Styler): string[] {
 export function formatReport(report: DiagnoseReport, style: Styler = plain): string {
   const out: string[] = [];
   const kinds = report.inputs.map((i) => `${i.name} (${i.kind}, ${i.lines} lines)`).join(', ');
-  if (kinds) out.push(style.dim(`read ${kinds}`), '');
+  if (kinds) out.push(style.dim(`read ${kinds}`));
+  if (report.environment) {
+    const first = report.environment.evidence[0] ?? '';
+    out.push(style.dim(`environment: ${platformName(report.environment.platform)} (${first})`));
+  } else if (kinds) out.push(style.dim('environment: the log does not say (no hypervisor or DMI line)'));
+  if (kinds) out.push('');
   report.findings.forEach((f, i) => {
     out.push(...formatFinding(f, i + 1, style), '');
   });

@@ -25,24 +25,34 @@ export function looksBinary(head: Buffer): boolean {
 export interface InputProbe {
   /** The input's stream, passed through unchanged. */
   stream: NodeJS.ReadableStream;
-  /** The first bytes seen (up to BINARY_PROBE_BYTES) and the byte count, once the stream is read. */
-  result(): { head: Buffer; bytes: number };
+  /**
+   * The first bytes seen (up to BINARY_PROBE_BYTES), the byte count, and whether every byte was blank
+   * (spaces, tabs, line breaks), once the stream is read.
+   */
+  result(): { head: Buffer; bytes: number; blank: boolean };
 }
 
 /** Wrap a stream so that its first bytes and total size can be inspected after it was consumed. */
 export function probeInput(source: NodeJS.ReadableStream): InputProbe {
   let head = Buffer.alloc(0);
   let bytes = 0;
+  let blank = true;
   const tap = new Transform({
     transform(chunk: Buffer | string, _encoding, done) {
       const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
       if (head.length < BINARY_PROBE_BYTES)
         head = Buffer.concat([head, buf.subarray(0, BINARY_PROBE_BYTES - head.length)]);
       bytes += buf.length;
+      if (blank)
+        for (const byte of buf)
+          if (byte !== 32 && byte !== 9 && byte !== 10 && byte !== 13 && byte !== 11 && byte !== 12) {
+            blank = false;
+            break;
+          }
       done(undefined, buf);
     },
   });
   source.on('error', (e: Error) => tap.destroy(e));
   source.pipe(tap);
-  return { stream: tap, result: () => ({ head, bytes }) };
+  return { stream: tap, result: () => ({ head, bytes, blank }) };
 }

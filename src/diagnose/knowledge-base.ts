@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ToolError } from '../errors.js';
+import { catalogSignatures } from './catalog.js';
 import type { Signature } from './types.js';
 
 /** The knowledge-base files, in ranking order (earlier signatures win ties). */
@@ -16,7 +17,7 @@ const SOURCES = [
   'windows',
 ] as const;
 
-export const DECODERS = ['rm-init-adapter', 'xid', 'driver-version', 'bhyve-exit'] as const;
+export const DECODERS = ['rm-init-adapter', 'xid', 'driver-version', 'bhyve-exit', 'driver-release'] as const;
 
 const signatureSchema = z
   .object({
@@ -33,6 +34,9 @@ const signatureSchema = z
     references: z.array(z.string()),
     examples: z.array(z.string().min(1)).min(1),
     decode: z.enum(DECODERS).optional(),
+    commands: z.array(z.array(z.string().min(1)).min(1)).optional(),
+    noCommand: z.string().min(1).optional(),
+    anchor: z.string().min(3).optional(),
   })
   .strict();
 
@@ -62,7 +66,19 @@ export function checkSignatures(signatures: Signature[]): string[] {
     for (const ex of s.examples) {
       if (!regexes.some((r) => r.test(ex))) problems.push(`${s.id}: example not matched: ${ex}`);
       if (!s.keywords.some((k) => ex.includes(k))) problems.push(`${s.id}: example has no keyword: ${ex}`);
+      if (s.anchor !== undefined && !ex.includes(s.anchor))
+        problems.push(`${s.id}: example lacks the anchor ${s.anchor}: ${ex}`);
     }
+    // Windows signatures belong to the windows lane (CONTRACTS.md), which gives them their commands.
+    if (
+      s.severity !== 'info' &&
+      !s.sources.includes('windows') &&
+      s.commands === undefined &&
+      s.noCommand === undefined
+    )
+      problems.push(`${s.id}: neither commands nor noCommand`);
+    if (s.commands !== undefined && s.noCommand !== undefined)
+      problems.push(`${s.id}: both commands and noCommand`);
     for (const c of s.consequenceOf) {
       if (!ids.has(c)) problems.push(`${s.id}: consequenceOf names unknown id ${c}`);
       if (c === s.id) problems.push(`${s.id}: consequence of itself`);
@@ -91,6 +107,7 @@ export function loadKnowledgeBase(): Signature[] {
     const text = readFileSync(new URL(`./kb/${f}`, import.meta.url), 'utf8');
     all.push(...parseKnowledgeBase(text, f));
   }
+  all.push(...catalogSignatures());
   const problems = checkSignatures(all);
   if (problems.length > 0) throw new ToolError('kb-invalid', `knowledge base: ${problems.join('; ')}`);
   cached = all;

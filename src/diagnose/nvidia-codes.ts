@@ -23,9 +23,10 @@ export interface RmInitDecoded {
 }
 
 const VBIOS_CAUSES = [
-  'the guest reads config space through the BAR0 mirror at BAR0+0x88000 and sees host values: use a bhyve with the NVIDIA config-mirror quirk (nvidia-wip v2)',
-  'the option ROM is not reachable in the guest: pass a dumped VBIOS with the passthru rom= option',
-  'host firmware state: GPU not POSTed by the host, Above-4G decoding off, or a hardware fault (try the card on bare metal)',
+  'first candidate on bhyve: the guest reads PCI config space through the BAR0 mirror at BAR0+0x88000 and sees the host values; the nvidia-mirror quirk emulates it (upstream has not established that this is the cause of 0x31)',
+  'second: the driver detects the hypervisor and takes another path; the hide-hypervisor quirk hides it (hw.vmm.hide_hypervisor=1)',
+  'third: the option ROM is not reachable in the guest: pass a dumped VBIOS with the passthru rom= option',
+  'also possible: host firmware state (GPU not POSTed by the host, Above-4G decoding off) or a hardware fault (try the card on bare metal)',
 ];
 
 const STAGES: RmInitStage[] = [
@@ -54,8 +55,8 @@ const STAGES: RmInitStage[] = [
     ],
   ),
   stage(0x23, 'RM_INIT_GPU_PRE_INIT_FAILED', 'GPU pre-initialisation failed', [
-    'the GPU state read at pre-init is not what the driver expects: config-space mirror at BAR0+0x88000, hypervisor detection',
-    'try the nvidia-wip config-mirror quirk and a vmm.ko that hides the hypervisor',
+    'first candidate on bhyve: the GPU state read at pre-init comes from the config-space mirror at BAR0+0x88000: the nvidia-mirror quirk',
+    'second: hypervisor detection: the hide-hypervisor quirk (hw.vmm.hide_hypervisor=1)',
   ]),
   stage(0x24, 'RM_INIT_GPU_STATE_INIT_FAILED', 'GPU state initialisation failed', [
     'BAR1 not assigned or too small, missing power cables, GPU firmware',

@@ -36,6 +36,13 @@ export interface Signature {
   commands?: string[][] | undefined;
   /** Why no command fixes this, when `commands` is absent. */
   noCommand?: string | undefined;
+  /**
+   * A literal every matching line contains, for the first-level prefilter (e.g. "NVRM"); when absent, the
+   * prefilter uses each keyword (shortened to a known anchor word it contains).
+   */
+  anchor?: string | undefined;
+  /** The catalog entry (src/diagnose/catalog) this signature was derived from. */
+  catalog?: string | undefined;
 }
 
 /** The kind of log an input looks like, from its first lines. */
@@ -80,6 +87,11 @@ export interface Finding {
   commands?: string[][] | undefined;
   /** Why no command fixes this. */
   noCommand?: string | undefined;
+  /**
+   * Placeholders left in `commands` because diagnose was not told their value ({gpu}: pass --gpu, {vm}:
+   * pass --vm); each names what to put there.
+   */
+  placeholders?: Record<string, string> | undefined;
   decoded?: Decoded | undefined;
 }
 
@@ -96,4 +108,21 @@ export interface DiagnoseReport {
   schemaVersion: number;
   findings: Finding[];
   inputs: InputSummary[];
+  /** What the logs themselves say about where they come from (hypervisor, DMI), when they say it. */
+  environment?: Environment | undefined;
+}
+
+/** Where the logged system runs, read from the log lines (never assumed). */
+export interface Environment {
+  /** bhyve, kvm, vmware, xen, hyperv, qemu, virtualbox, bare-metal or unknown. */
+  platform: string;
+  /** The lines that said so (file:line: text). */
+  evidence: string[];
+}
+
+/** Values that fill the {gpu}, {vm}, {src} placeholders of signature commands. */
+export interface CommandContext {
+  gpu?: string | undefined;
+  vm?: string | undefined;
+  src?: string | undefined;
 }

@@ -60,15 +60,24 @@ describe('knowledge base', () => {
   });
 
   it('finds each signature in its own example lines through the engine (prefilter included)', () => {
-    for (const s of loadKnowledgeBase()) {
-      for (const ex of s.examples) {
-        const report = diagnoseText([{ name: 'example', text: `[   12.345678] ${ex}\n` }]);
+    // One input per example line, all in one run: each input's findings are told apart by file name.
+    const kb = loadKnowledgeBase();
+    const inputs = kb.flatMap((s, i) =>
+      s.examples.map((ex, j) => ({ name: `${i}.${j}`, text: `[   12.345678] ${ex}\n` })),
+    );
+    const found = new Set<string>();
+    for (const f of diagnoseText(inputs).findings) for (const e of f.evidence) found.add(`${f.id} ${e.file}`);
+    kb.forEach((s, i) => {
+      s.examples.forEach((ex, j) => {
+        const report = found.has(`${s.id} ${i}.${j}`)
+          ? undefined
+          : diagnoseText([{ name: 'example', text: `[   12.345678] ${ex}\n` }]);
         assert.ok(
-          report.findings.some((f) => f.id === s.id),
+          report === undefined || report.findings.some((f) => f.id === s.id),
           `${s.id} not found in: ${ex}`,
         );
-      }
-    }
+      });
+    });
   });
 
   it('rejects a signature with a missing field or an unknown severity', () => {
@@ -95,9 +104,13 @@ describe('knowledge base', () => {
     assert.ok(problems.some((p) => p.includes('example not matched')));
   });
 
-  it('lists every signature id in docs/knowledge-base.md', () => {
+  it('lists every hand-written signature id and every catalog family in docs/knowledge-base.md', () => {
     const doc = readFileSync(new URL('../../docs/knowledge-base.md', import.meta.url), 'utf8');
-    for (const s of loadKnowledgeBase()) assert.ok(doc.includes(`\`${s.id}\``), s.id);
+    for (const s of loadKnowledgeBase()) {
+      // Catalog-derived signatures are documented by their family (id prefix), not one by one.
+      const id = s.catalog === undefined ? s.id : s.id.slice(0, s.id.lastIndexOf('.'));
+      assert.ok(doc.includes(`\`${id}\``), id);
+    }
   });
 
   it('keeps the INTx routing signature at info severity', () => {

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { access, constants, stat } from 'node:fs/promises';
+import { access, constants, realpath, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { diagnoseStreams } from '../../diagnose/engine.js';
 import { formatReport } from '../../diagnose/format.js';
@@ -12,8 +12,13 @@ const HELP = `
 Reads guest kernel logs (dmesg, dmesg -T, journalctl -k), Xorg logs, nvidia-smi output,
 bhyve stderr and vm-bhyve logs; the kind of each input is detected from its lines.
 
+Fixes are printed as commands ("run:"). --gpu, --vm and --src fill in the GPU, the guest and the
+source tree they name; without them the commands keep {gpu} / {vm} placeholders, each explained
+below the command ({src} defaults to /usr/local/bhyve-gpu/src).
+
 Examples:
   bhyve-gpu diagnose dmesg.txt
+  bhyve-gpu diagnose --gpu 1/0/0 --vm xdev guest-kern.log
   journalctl -k -b | bhyve-gpu diagnose
   bhyve-gpu diagnose /vm/win10/vm-bhyve.log bhyve-stderr.txt --json
   ssh guest dmesg | bhyve-gpu diagnose -
@@ -25,8 +30,11 @@ Exit codes:
 
 async function openInputs(files: string[]): Promise<{ name: string; stream: NodeJS.ReadableStream }[]> {
   const inputs: { name: string; stream: NodeJS.ReadableStream }[] = [];
+  const seen = new Set<string>();
   for (const file of files) {
+    if (file === '-' && seen.has('-')) continue;
     if (file === '-') {
+      seen.add('-');
       inputs.push({ name: '<stdin>', stream: process.stdin });
       continue;
     }
@@ -46,6 +54,10 @@ async function openInputs(files: string[]): Promise<{ name: string; stream: Node
         exitCode: EXIT.usage,
       });
     }
+    // The same file named twice (or through another path) is read once.
+    const real = await realpath(file);
+    if (seen.has(real)) continue;
+    seen.add(real);
     inputs.push({ name: file, stream: createReadStream(file, { highWaterMark: 1 << 18 }) });
   }
   return inputs;
@@ -60,8 +72,8 @@ function checkInputs(names: string[], probes: InputProbe[], report: DiagnoseRepo
   const binary: string[] = [];
   probes.forEach((probe, i) => {
     const name = names[i] ?? 'input';
-    const { head, bytes } = probe.result();
-    if (bytes === 0 || report.inputs[i]?.lines === 0) empty.push(name);
+    const { head, bytes, blank } = probe.result();
+    if (bytes === 0 || blank || report.inputs[i]?.lines === 0) empty.push(name);
     else if (looksBinary(head)) {
       binary.push(name);
       note(`warning: ${name} looks binary, not a log`);
@@ -88,8 +100,14 @@ export function register(program: Command): void {
     .command('diagnose')
     .description('explain guest/host logs: ranked findings with fixes')
     .argument('[files...]', 'log files; - reads stdin (also the default when stdin is not a terminal)')
+    .option('--gpu <id>', "the GPU's bhyve id, filled into the advised commands (e.g. 1/0/0)")
+    .option('--vm <name>', 'the vm-bhyve guest, filled into the advised commands')
+    .option('--src <dir>', 'the bhyve-gpu source tree, filled into the advised commands')
     .addHelpText('after', HELP)
-    .action(async (files: string[], _opts: unknown, cmd: Command) => {
+    .action(async (files: string[], opts: { gpu?: string; vm?: string; src?: string }, cmd: Command) => {
+      for (const [name, value] of Object.entries(opts))
+        if (value !== undefined && value.trim() === '')
+          throw new ToolError('usage', `--${name} needs a value`, { exitCode: EXIT.usage });
       const g = globals(cmd);
       let names = files;
       if (names.length === 0) {
@@ -107,6 +125,7 @@ export function register(program: Command): void {
       try {
         report = await diagnoseStreams(
           inputs.map((input, i) => ({ name: input.name, stream: probes[i]!.stream })),
+          { gpu: opts.gpu, vm: opts.vm, src: opts.src },
         );
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
@@ -124,7 +143,12 @@ export function register(program: Command): void {
         report,
       );
       if (g.json)
-        printJson({ schemaVersion: report.schemaVersion, findings: report.findings, inputs: report.inputs });
+        printJson({
+          schemaVersion: report.schemaVersion,
+          findings: report.findings,
+          inputs: report.inputs,
+          ...(report.environment ? { environment: report.environment } : {}),
+        });
       else out(formatReport(report, style));
       if (report.findings.some((f) => f.severity === 'error')) process.exitCode = EXIT.failure;
     });
