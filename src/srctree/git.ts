@@ -253,3 +253,8 @@ export async function hostRelease(host: Host): Promise<ReleaseVersion | undefine
   }
   return undefined;
 }
+
+/** Run `git -C dest ARGS` in a tree (dest a host path); a failure is a ToolError with git's message. */
+export async function gitInTree(host: Host, dest: string, argv: string[]): Promise<string> {
+  return gitOk(host, ['-C', dest, ...argv]);
+}
