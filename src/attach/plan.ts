@@ -26,6 +26,13 @@ export interface AttachOptions {
   removeStale?: boolean;
   /** Proceed despite stale entries or lock-out risks. */
   force?: boolean;
+  /** Replace a non-UEFI loader (bhyveload, grub) with loader="uefi"; without it the loader is kept, with a note. */
+  setLoaderUefi?: boolean;
+}
+
+/** What attach says when it keeps a guest's bhyveload/grub loader (passthrough of a GPU wants UEFI). */
+export function keptLoaderNote(vm: string, loader: string): string {
+  return `${vm} keeps loader="${loader}": GPU passthrough wants UEFI firmware; to switch, add --set-loader-uefi (a guest installed for ${loader} may not boot with UEFI until it has an EFI boot loader)`;
 }
 
 /** A vm-bhyve guest config on the host. */
@@ -205,9 +212,10 @@ export function buildAttachPlan(inv: Inventory, gpu: GpuGroup, opts: AttachOptio
     const g = planGuestPassthru(
       vm.text,
       gpu.functions.map((f) => ({ bhyveId: f.device.bhyveId, function: f.device.function })),
-      opts.rom ? { rom: opts.rom } : {},
+      { ...(opts.rom ? { rom: opts.rom } : {}), setLoaderUefi: opts.setLoaderUefi === true },
     );
     notes.push(...g.warnings);
+    if (g.nonUefiLoader && !opts.setLoaderUefi) notes.push(keptLoaderNote(vm.name, g.nonUefiLoader));
     if (opts.rom)
       notes.push('passthruN_options needs a vm-bhyve with passthruN_options support (freebsd/vm-bhyve)');
     if (g.changed)

@@ -65,3 +65,8 @@ export async function choose<T>(question: string, choices: { label: string; valu
 export async function confirm(question: string): Promise<boolean> {
   return /^y(es)?$/i.test(await ask(`${question} [y/N] `));
 }
+
+/** A yes/no question whose default (an empty answer) is yes: `[Y/n]`. */
+export async function confirmDefaultYes(question: string): Promise<boolean> {
+  return !/^n(o)?$/i.test(await ask(`${question} [Y/n] `));
+}

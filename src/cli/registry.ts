@@ -78,6 +78,11 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('./commands/install.js'),
   },
   {
+    name: 'update',
+    summary: 'after freebsd-update: rebuild and reinstall the patched bhyve',
+    load: () => import('./commands/update.js'),
+  },
+  {
     name: 'diagnose',
     summary: 'explain guest/host logs: ranked findings with fixes',
     load: () => import('./commands/diagnose.js'),

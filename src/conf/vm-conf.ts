@@ -66,9 +66,17 @@ export interface GuestPlan {
   keys: string[];
   notes: string[];
   warnings: string[];
+  /** The guest's loader when it is not a UEFI one (bhyveload, grub): switched only with `setLoaderUefi`. */
+  nonUefiLoader?: string;
 }
 
 const UEFI_LOADERS = ['uefi', 'uefi-csm', 'uefi-devel', 'uefi-custom'];
+
+/** The guest config's loader when it is set and not a UEFI one ("bhyveload", "grub"), else undefined. */
+export function guestNonUefiLoader(text: string): string | undefined {
+  const loader = readVmBhyveConfig(text).get('loader');
+  return loader && !UEFI_LOADERS.includes(loader) && !isUefiLoader(loader) ? loader : undefined;
+}
 
 /** The canonical host id of an entry ("01/0/0" reads as "1/0/0"), or its text when it is not B/S/F. */
 function hostId(entry: PassthruEntry): string {
@@ -100,7 +108,7 @@ function freeSlot(used: readonly GuestSlotUse[], start: number): number {
 export function planGuestPassthru(
   text: string,
   functions: readonly HostFunction[],
-  opts: { rom?: string } = {},
+  opts: { rom?: string; setLoaderUefi?: boolean } = {},
 ): GuestPlan {
   if (functions.length === 0) throw new ToolError('guest-no-functions', 'no GPU functions to pass through');
   const wanted = [...functions]
@@ -146,7 +154,14 @@ export function planGuestPassthru(
   const before = readVmBhyveConfig(working);
   if (!yesno(before.get('wired_memory'))) setForVmBhyve(doc, 'wired_memory', 'yes');
   const loader = before.get('loader');
-  if (!UEFI_LOADERS.includes(loader ?? '') && !isUefiLoader(loader)) {
+  const nonUefi = guestNonUefiLoader(working);
+  // An unset loader becomes "uefi"; replacing bhyveload or grub is the caller's explicit choice (setLoaderUefi),
+  // since a guest installed for them may not boot with UEFI firmware.
+  if (
+    !UEFI_LOADERS.includes(loader ?? '') &&
+    !isUefiLoader(loader) &&
+    (!loader || opts.setLoaderUefi !== false)
+  ) {
     if (loader)
       warnings.push(
         `loader "${loader}" changed to "uefi": the guest must boot with UEFI firmware (bhyve-firmware)`,
@@ -200,7 +215,7 @@ export function planGuestPassthru(
   const out = printShDoc(doc);
   const changed = out !== text;
   if (!changed) notes.push('already in the desired state');
-  return { text: out, changed, slot, keys, notes, warnings };
+  return { text: out, changed, slot, keys, notes, warnings, ...(nonUefi ? { nonUefiLoader: nonUefi } : {}) };
 }
 
 /**

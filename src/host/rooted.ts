@@ -113,3 +113,22 @@ export class RootedHost implements Host {
     await this.commands.close();
   }
 }
+
+/**
+ * The path a command run on `host` must be given for the host path `path`. Under `--root DIR` over the
+ * local machine, commands (git, make) run here and see the root's tree at DIR/path; over a snapshot the
+ * commands are replayed as recorded, and elsewhere paths are the host's own.
+ */
+export function commandPath(host: Host, path: string): string {
+  if (host instanceof RootedHost && host.kind === 'local' && path.startsWith('/'))
+    return join(host.root, path);
+  return path;
+}
+
+/** The reverse of {@link commandPath}: a path a local command printed, as a path under `--root`. */
+export function fromCommandPath(host: Host, path: string): string {
+  if (!(host instanceof RootedHost) || host.kind !== 'local') return path;
+  const root = host.root.replace(/\/+$/, '');
+  if (path === root) return '/';
+  return path.startsWith(`${root}/`) ? path.slice(root.length) : path;
+}

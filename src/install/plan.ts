@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { ToolError } from '../errors.js';
+import { commandPath, fromCommandPath } from '../host/rooted.js';
 import type { Host } from '../host/types.js';
 import { INSTALL_MANIFEST, STATE_DIR } from '../inventory/probes.js';
 import type { InstallManifest } from '../inventory/types.js';
@@ -20,8 +21,9 @@ async function readJson<T>(host: Host, path: string): Promise<T | undefined> {
 
 /** Where bmake puts a directory's build output (`make -C dir -V .OBJDIR`). */
 async function objdir(host: Host, dir: string): Promise<string> {
-  const r = await host.run(['make', '-C', dir, '-V', '.OBJDIR']);
-  const out = r.stdout.trim().split('\n').pop()?.trim();
+  const r = await host.run(['make', '-C', commandPath(host, dir), '-V', '.OBJDIR']);
+  const printed = r.stdout.trim().split('\n').pop()?.trim();
+  const out = printed === undefined ? undefined : fromCommandPath(host, printed);
   if (r.exitCode !== 0 || !out?.startsWith('/'))
     throw new ToolError(
       'objdir',

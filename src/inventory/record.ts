@@ -1,6 +1,7 @@
 import { keyedLines } from '../conf/views.js';
 import type { Snapshot } from '../host/snapshot-format.js';
 import type { RawProbe } from './collect.js';
+import { NetworkRedactor } from './redact-network.js';
 
 const SECRET_KEY = /password|secret|_key$/i;
 
@@ -37,45 +38,71 @@ export function toSnapshot(
   options: { redact: boolean },
 ): { snapshot: Snapshot; redacted: string[] } {
   const redacted: string[] = [];
+  // Network identities: one redactor for every text, so a value reads the same everywhere.
+  const net = options.redact ? new NetworkRedactor() : undefined;
+  if (net) {
+    net.setHostname(meta.hostname);
+    for (const c of raw.commands) {
+      net.learn(c.argv.join(' '));
+      if (c.result) net.learn(`${c.result.stdout}\n${c.result.stderr}`);
+    }
+    for (const f of raw.files) net.learn(`${f.path}\n${f.text ?? ''}`);
+    for (const [dir, names] of raw.dirs) net.learn(`${dir}\n${(names ?? []).join('\n')}`);
+  }
+  const r = (text: string): string => (net ? net.redact(text) : text);
   const snapshot: Snapshot = {
     format: 'bhyve-gpu-snapshot',
     version: 1,
     capturedAt: meta.capturedAt,
-    hostname: meta.hostname,
+    hostname: r(meta.hostname),
     ...(meta.description ? { description: meta.description } : {}),
     commands: [],
     files: {},
     missing: [],
   };
   for (const c of raw.commands) {
+    const argv = c.argv.map(r);
     if (c.result)
       snapshot.commands.push({
-        argv: c.argv,
+        argv,
         exitCode: c.result.exitCode,
-        stdout: c.result.stdout,
-        stderr: c.result.stderr,
+        stdout: r(c.result.stdout),
+        stderr: r(c.result.stderr),
       });
     else if (c.reason === 'command not found')
       snapshot.commands.push({
-        argv: c.argv,
+        argv,
         exitCode: 127,
         stdout: '',
         stderr: `${c.argv[0]}: not found\n`,
       });
   }
   for (const f of raw.files) {
-    if (f.state === 'missing') snapshot.missing.push(f.path);
+    const path = r(f.path);
+    if (f.state === 'missing') snapshot.missing.push(path);
     if (f.state !== 'ok' || f.text === undefined) continue;
     if (options.redact && isConfigFile(f.path)) {
-      const r = redactConfig(f.text);
-      snapshot.files[f.path] = r.text;
-      redacted.push(...r.redacted.map((k) => `${f.path}: ${k}`));
-    } else snapshot.files[f.path] = f.text;
+      const secrets = redactConfig(f.text);
+      snapshot.files[path] = r(secrets.text);
+      redacted.push(...secrets.redacted.map((k) => `${path}: ${k}`));
+    } else snapshot.files[path] = r(f.text);
   }
   for (const [dir, names] of raw.dirs) {
     if (names === undefined) continue;
-    if (names.length === 0) snapshot.missing.push(`${dir}/`);
-    else if (dir === '/dev/vmm') for (const n of names) snapshot.files[`${dir}/${n}`] = '';
+    if (names.length === 0) snapshot.missing.push(`${r(dir)}/`);
+    else if (dir === '/dev/vmm') for (const n of names) snapshot.files[`${dir}/${r(n)}`] = '';
+  }
+  if (net) {
+    const n = net.counts();
+    const parts = [
+      n.ipv4 ? `${n.ipv4} IPv4 address${n.ipv4 === 1 ? '' : 'es'}` : '',
+      n.ipv6 ? `${n.ipv6} IPv6 address${n.ipv6 === 1 ? '' : 'es'}` : '',
+      n.mac ? `${n.mac} MAC address${n.mac === 1 ? '' : 'es'}` : '',
+      n.hostname ? 'the hostname' : '',
+      n.domain ? 'the domain' : '',
+    ].filter(Boolean);
+    if (parts.length)
+      redacted.push(`network identities: ${parts.join(', ')} (the same placeholder everywhere)`);
   }
   return { snapshot, redacted };
 }

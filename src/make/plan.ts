@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { NotCapturedError, ParseError, ToolError } from '../errors.js';
+import { commandPath } from '../host/rooted.js';
 import type { Host } from '../host/types.js';
 import { RECORD_DIR, readPin } from '../srctree/git.js';
 import type { BuildResult } from './runner.js';
@@ -165,8 +166,8 @@ export async function writeBuildRecord(
 export async function changedSincePin(host: Host, dest: string, commit: string): Promise<string[]> {
   const files: string[] = [];
   for (const argv of [
-    ['git', '-C', dest, 'diff', '--name-only', commit],
-    ['git', '-C', dest, 'ls-files', '--others', '--exclude-standard'],
+    ['git', '-C', commandPath(host, dest), 'diff', '--name-only', commit],
+    ['git', '-C', commandPath(host, dest), 'ls-files', '--others', '--exclude-standard'],
   ]) {
     const result = await host.run(argv, { env: { LC_ALL: 'C' } });
     if (result.exitCode !== 0) {

@@ -2,7 +2,9 @@ import { createWriteStream, promises as fsp, type WriteStream } from 'node:fs';
 import { cpus } from 'node:os';
 import { posix } from 'node:path';
 import { errorMessage, NotCapturedError, ToolError, UsageError } from '../errors.js';
+import { commandPath } from '../host/rooted.js';
 import type { Host } from '../host/types.js';
+import { STATE_DIR } from '../inventory/probes.js';
 import { type FirstError, FirstErrorScanner } from './first-error.js';
 import { LineSplitter } from './progress.js';
 import type { BuildStep } from './targets.js';
@@ -87,7 +89,8 @@ export async function checkLogPath(host: Host, path: string): Promise<void> {
 async function openLog(host: Host, path: string): Promise<LogSink> {
   await host.mkdir(posix.dirname(path));
   if (host.kind === 'local') {
-    const stream: WriteStream = createWriteStream(path, { flags: 'a' });
+    // Under --root the log is a host path below the root, like every other file the tool writes.
+    const stream: WriteStream = createWriteStream(commandPath(host, path), { flags: 'a' });
     // Every stream error is kept and reported as a ToolError: none may escape as an unhandled 'error'.
     let failure: Error | undefined;
     stream.on('error', (e: Error) => {
@@ -157,7 +160,7 @@ export async function runBuild(
       let exitCode: number;
       try {
         const result = await host.run(step.argv, {
-          cwd,
+          cwd: commandPath(host, cwd),
           onOutput: (chunk) => {
             log.write(chunk);
             splitter.push(chunk);
@@ -221,13 +224,16 @@ export async function detectJobs(host: Host): Promise<number> {
   return host.kind === 'local' ? Math.max(1, cpus().length) : 1;
 }
 
-/** Default log: /var/db/bhyve-gpu/build-<time>.log when that directory can be made, else <src>/.bhyve-gpu/build.log. */
+/**
+ * Default log: `<state dir>/build-<time>.log` (/var/db/bhyve-gpu, below DIR under --root) when that directory
+ * can be made and written, else `<src>/.bhyve-gpu/build.log`.
+ */
 export async function defaultLogFile(host: Host, src: string, at: Date = new Date()): Promise<string> {
   const stamp = at.toISOString().replace(/[:.]/g, '-');
   try {
-    await host.mkdir('/var/db/bhyve-gpu');
-    if (host.kind === 'local') await fsp.access('/var/db/bhyve-gpu', 2);
-    return `/var/db/bhyve-gpu/build-${stamp}.log`;
+    await host.mkdir(STATE_DIR);
+    if (host.kind === 'local') await fsp.access(commandPath(host, STATE_DIR), 2);
+    return `${STATE_DIR}/build-${stamp}.log`;
   } catch {
     return posix.join(src, '.bhyve-gpu', 'build.log');
   }

@@ -1,4 +1,5 @@
 import { ParseError } from '../errors.js';
+import { quoteArgv } from '../host/shell-quote.js';
 
 /** Which tree to build bhyve from (docs/source-and-build.md, domain §2). */
 export type SourceFlavor = 'upstream' | 'stable' | 'nvidia-wip';
@@ -172,4 +173,52 @@ export function nearestBranches(wanted: string, available: readonly string[]): s
     .sort((a, b) => distance(a) - distance(b) || a.name.localeCompare(b.name))
     .slice(0, 3)
     .map((c) => c.name);
+}
+
+/**
+ * Beckhoff nvidia-wip branches attested in public sources (a build guide that checks out the 14.2 branch, a
+ * patch set taken from the 15.0 branch). No other release is known to have one: the name for another release
+ * is the pattern's guess until `git ls-remote` shows it.
+ */
+export const KNOWN_NVIDIA_WIP_BRANCHES: readonly string[] = [
+  'phab/corvink/14.2/nvidia-wip',
+  'phab/corvink/15.0/nvidia-wip',
+];
+
+/** What is known, before any fetch, about a branch a flavor proposes. */
+export interface BranchKnowledge {
+  branch: string;
+  /** true: attested to exist; false: a guess from the naming pattern; undefined: a branch every release has. */
+  known: boolean | undefined;
+  /** The branches of this shape that are known to exist (nvidia-wip only). */
+  knownBranches: string[];
+  /** One line for the user; absent when there is nothing to say. */
+  message?: string;
+  /** How to check a guessed branch without fetching anything. */
+  check?: string[];
+}
+
+export function branchKnowledge(branch: string, flavor: SourceFlavor, repo: string): BranchKnowledge {
+  if (flavor !== 'nvidia-wip') return { branch, known: undefined, knownBranches: [] };
+  const knownBranches = [...KNOWN_NVIDIA_WIP_BRANCHES];
+  const check = ['git', 'ls-remote', '--heads', repo, 'phab/corvink/*'];
+  if (knownBranches.includes(branch))
+    return {
+      branch,
+      known: true,
+      knownBranches,
+      message: `${branch} is known to exist (Beckhoff publishes nvidia-wip branches for ${knownBranches.map(releaseOfBranch).join(' and ')} only)`,
+      check,
+    };
+  return {
+    branch,
+    known: false,
+    knownBranches,
+    message: `${branch} is a guess from the naming pattern: Beckhoff nvidia-wip branches are known only for ${knownBranches.map(releaseOfBranch).join(' and ')} (${knownBranches.join(', ')}); check which exist with: ${quoteArgv(check)}`,
+    check,
+  };
+}
+
+function releaseOfBranch(name: string): string {
+  return /\/(\d+\.\d+)\//.exec(name)?.[1] ?? name;
 }

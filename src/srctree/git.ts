@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { ToolError, UsageError } from '../errors.js';
+import { commandPath } from '../host/rooted.js';
 import type { Host, RunOptions, RunResult } from '../host/types.js';
 import { LineSplitter } from '../make/progress.js';
 import {
@@ -79,7 +80,11 @@ export function checkDestination(dest: string): string {
 }
 
 async function git(host: Host, argv: string[], options: RunOptions = {}): Promise<RunResult> {
-  return host.run(['git', ...argv], { ...options, env: { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } });
+  // The tree paths (`-C DIR`, `init DIR`) are host paths: under --root, git sees them below the root.
+  const args = argv.map((a, i) =>
+    (i === 1 && argv[0] === '-C') || (i === argv.length - 1 && argv[0] === 'init') ? commandPath(host, a) : a,
+  );
+  return host.run(['git', ...args], { ...options, env: { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } });
 }
 
 async function gitOk(host: Host, argv: string[], options: RunOptions = {}): Promise<string> {
@@ -247,4 +252,9 @@ export async function hostRelease(host: Host): Promise<ReleaseVersion | undefine
     }
   }
   return undefined;
+}
+
+/** Run `git -C dest ARGS` in a tree (dest a host path); a failure is a ToolError with git's message. */
+export async function gitInTree(host: Host, dest: string, argv: string[]): Promise<string> {
+  return gitOk(host, ['-C', dest, ...argv]);
 }

@@ -27,7 +27,7 @@ describe('attach: plan, refusals, JSON', () => {
     assert.match(r.stderr, /--remove-stale/);
   });
 
-  it('a clean snapshot gives a plan whose after-text is right', () => {
+  it('a clean snapshot gives a plan whose after-text is right', async () => {
     const snap = example('rtx2080ti-14.3');
     snap.files['/boot/loader.conf'] = '# /boot/loader.conf\nautoboot_delay="3"\nzfs_load="YES"\n';
     const r = cli([
@@ -54,7 +54,32 @@ describe('attach: plan, refusals, JSON', () => {
     for (const f of [0, 1, 2, 3])
       assert.match(vm.after, new RegExp(`^passthru${f}="2/0/${f}=\\d+:${f}"$`, 'm'));
     assert.match(vm.after, /^wired_memory="yes"$/m);
-    assert.match(vm.after, /^loader="uefi"$/m);
+    // The guest's bhyveload loader is kept unless asked for: a guest installed for it may not boot with UEFI.
+    assert.match(vm.after, /^loader="bhyveload"$/m);
+    assert.match(
+      doc.plan.notes.join('\n'),
+      /cuda keeps loader="bhyveload".*--set-loader-uefi.*may not boot with UEFI/,
+    );
+    const switched = cli([
+      'attach',
+      '10de:1e07',
+      '--vm',
+      'cuda',
+      '--set-loader-uefi',
+      '--host',
+      writeSnapshot(snap),
+      '--dry-run',
+      '--json',
+    ]);
+    assert.equal(switched.status, 0, switched.stderr);
+    const sdoc = JSON.parse(switched.stdout);
+    const svm = sdoc.plan.steps.find((s: { path?: string }) => s.path === '/vm/cuda/cuda.conf');
+    assert.match(svm.after, /^loader="uefi"$/m);
+    assert.match(sdoc.plan.notes.join('\n'), /loader "bhyveload" changed to "uefi"/);
+    const { parseArgv } = await import('../../src/cli/main.js');
+    assert.deepEqual(await parseArgv(['bhyve-gpu', 'attach', '2/0/0', '--vm', 'cuda', '--set-loader-uefi']), {
+      ok: true,
+    });
   });
 
   it('refuses the console GPU and a non-GPU device; an unknown device is a usage error', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { COMMANDS } from '../../src/cli/registry.js';
@@ -118,7 +118,8 @@ describe('setup at a terminal', () => {
     ];
     const r = spawnSync('script', ['-qec', args.map(quote).join(' '), '/dev/null'], {
       cwd: REPO_ROOT,
-      input: '1\n1\ny\n',
+      // GPU 1, guest 1, keep the bhyveload loader (n), apply (y); --remove-stale answers the stale question.
+      input: '1\n1\nn\ny\n',
       encoding: 'utf8',
       env: { ...process.env, CI: '', NO_COLOR: '1' },
     });
@@ -130,5 +131,76 @@ describe('setup at a terminal', () => {
       /^pptdevs="2\/0\/0 2\/0\/1 2\/0\/2 2\/0\/3"$/m,
     );
     assert.match(readFileSync(join(root, 'vm', 'cuda', 'cuda.conf'), 'utf8'), /^passthru3="2\/0\/3=\d+:3"$/m);
+  });
+
+  /** Run setup under script(1) with the answers typed in; undefined when script(1) is missing. */
+  function setupAtTerminal(root: string, input: string, extra: string[] = []) {
+    if (spawnSync('script', ['--version']).status !== 0) return undefined;
+    const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+    const args = [
+      process.execPath,
+      '--import',
+      'tsx',
+      join(REPO_ROOT, 'src', 'cli.ts'),
+      'setup',
+      '--host',
+      'examples/hosts/rtx2080ti-14.3.json',
+      '--root',
+      root,
+      '--no-build',
+      '--no-color',
+      ...extra,
+    ];
+    return spawnSync('script', ['-qec', args.map(quote).join(' '), '/dev/null'], {
+      cwd: REPO_ROOT,
+      input,
+      encoding: 'utf8',
+      env: { ...process.env, CI: '', NO_COLOR: '1' },
+    });
+  }
+
+  it('asks to drop the stale pptdevs entry (default yes) and whether to switch a bhyveload guest to UEFI', (t) => {
+    const root = tempDir();
+    // GPU 1, guest 1, drop the stale entry (Enter = yes), switch the loader: y, apply: y.
+    const r = setupAtTerminal(root, '1\n1\n\ny\ny\n');
+    if (!r) {
+      t.skip('script(1) is not installed');
+      return;
+    }
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(
+      r.stdout,
+      /3\/0\/0 is now your NIC igb0 .*; drop it from pptdevs in the same change\? \[Y\/n\]/,
+    );
+    assert.match(
+      r.stdout,
+      /cuda boots with loader="bhyveload"; .*Switch it to loader="uefi"\? A guest installed for bhyveload may not boot with UEFI.* \[y\/N\]/,
+    );
+    assert.doesNotMatch(r.stdout, /refusing to attach/);
+    assert.match(
+      readFileSync(join(root, 'boot', 'loader.conf'), 'utf8'),
+      /^pptdevs="2\/0\/0 2\/0\/1 2\/0\/2 2\/0\/3"$/m,
+    );
+    assert.match(readFileSync(join(root, 'vm', 'cuda', 'cuda.conf'), 'utf8'), /^loader="uefi"$/m);
+  });
+
+  it('keeps the bhyveload loader when told no, and refuses as attach does when the stale entry is kept', (t) => {
+    const root = tempDir();
+    const keep = setupAtTerminal(root, '1\n1\ny\nn\ny\n');
+    if (!keep) {
+      t.skip('script(1) is not installed');
+      return;
+    }
+    assert.equal(keep.status, 0, keep.stdout + keep.stderr);
+    const conf = readFileSync(join(root, 'vm', 'cuda', 'cuda.conf'), 'utf8');
+    assert.match(conf, /^loader="bhyveload"$/m);
+    assert.match(conf, /^passthru0="2\/0\/0=\d+:0"$/m);
+    assert.match(keep.stdout, /cuda keeps loader="bhyveload"/);
+
+    const root2 = tempDir();
+    const refused = setupAtTerminal(root2, '1\n1\nn\n');
+    assert.equal(refused?.status, 1);
+    assert.match(refused?.stdout ?? '', /refusing to attach 2\/0\/0/);
+    assert.equal(existsSync(join(root2, 'boot', 'loader.conf')), false, 'nothing written');
   });
 });

@@ -59,6 +59,7 @@ describe('recording', () => {
     const out = join(tempDir(), 'here.json');
     const r = cli(['snapshot', '-o', out]);
     assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /warning: this machine runs Linux, not FreeBSD/);
     const snap = parseSnapshot(readFileSync(out, 'utf8'), out);
     const pci = snap.commands.find((c) => c.argv.join(' ') === 'pciconf -lbcv');
     assert.equal(pci?.exitCode, 127);

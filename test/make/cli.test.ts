@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -128,6 +137,27 @@ describe('bhyve-gpu build (end to end)', () => {
     assert.equal(noParent.status, 2);
     assert.match(noParent.stderr, /missing does not exist/);
     assert.equal(existsSync(join(src, 'usr.sbin/bhyve/hello')), false, 'make did not run');
+  });
+
+  it('under --root the build runs in DIR/src and its log goes to DIR/var/db/bhyve-gpu, nothing outside DIR', () => {
+    const root = join(dir, 'rooted');
+    const src = join(root, 'usr/local/bhyve-gpu/src');
+    cpSync(join(REPO_ROOT, 'test/fixtures/build/tree/hello'), join(src, 'usr.sbin/bhyve'), {
+      recursive: true,
+    });
+    mkdirSync(join(src, '.bhyve-gpu'));
+    const record = { files: [{ path: 'usr.sbin/bhyve/hello.c' }] };
+    writeFileSync(join(src, '.bhyve-gpu/patch-record.json'), JSON.stringify(record));
+    const stateBefore = existsSync('/var/db/bhyve-gpu') ? readdirSync('/var/db/bhyve-gpu') : undefined;
+    const r = cli('--root', root, 'build', '--src', '/usr/local/bhyve-gpu/src', '--jobs', '1', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.match(doc.logFile, /^\/var\/db\/bhyve-gpu\/build-[\dT-]+Z\.log$/);
+    assert.match(readFileSync(join(root, doc.logFile), 'utf8'), /-o hello hello\.c/);
+    assert.ok(existsSync(join(src, 'usr.sbin/bhyve/hello')), 'make ran in the tree below the root');
+    const stateAfter = existsSync('/var/db/bhyve-gpu') ? readdirSync('/var/db/bhyve-gpu') : undefined;
+    assert.deepEqual(stateAfter, stateBefore, 'the real /var/db/bhyve-gpu is untouched');
+    assert.equal(existsSync('/usr/local/bhyve-gpu/src'), false);
   });
 
   it('a malformed patch record is a parse error naming the file and the field', () => {

@@ -96,6 +96,33 @@ describe('bhyve-gpu source (end to end)', () => {
     assert.equal(existsSync(src), false);
   });
 
+  it('--dry-run --flavor nvidia-wip on a 14.3 host says the branch is a guess and which ones are known', () => {
+    const src = join(remote.dir, 'wip-dry');
+    const host = join(REPO_ROOT, 'examples/hosts/rtx2080ti-14.3.json');
+    const r = cli('source', '--host', host, '--flavor', 'nvidia-wip', '--src', src, '--dry-run');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /would fetch phab\/corvink\/14\.3\/nvidia-wip of https:\/\/github\.com\/Beckhoff/);
+    assert.match(r.stderr, /phab\/corvink\/14\.3\/nvidia-wip is a guess/);
+    assert.match(r.stderr, /known only for 14\.2 and 15\.0/);
+    assert.match(
+      r.stderr,
+      /git ls-remote --heads https:\/\/github\.com\/Beckhoff\/freebsd-src\.git 'phab\/corvink\/\*'/,
+    );
+    assert.match(r.stderr, /--branch phab\/corvink\/14\.2\/nvidia-wip/);
+    // Said before anything is fetched: the dry run created nothing.
+    assert.equal(existsSync(src), false);
+    const json = JSON.parse(
+      cli('source', '--host', host, '--flavor', 'nvidia-wip', '--src', src, '--dry-run', '--json').stdout,
+    );
+    assert.equal(json.branchKnown, false);
+    assert.deepEqual(json.knownBranches, ['phab/corvink/14.2/nvidia-wip', 'phab/corvink/15.0/nvidia-wip']);
+    const known = cli('source', '--flavor', 'nvidia-wip', '--release', '15.0', '--src', src, '--dry-run');
+    assert.match(known.stderr, /phab\/corvink\/15\.0\/nvidia-wip is known to exist/);
+    assert.doesNotMatch(known.stderr, /guess/);
+    const upstream = cli('source', '--release', '14.3', '--src', src, '--dry-run');
+    assert.doesNotMatch(upstream.stderr, /guess|known/);
+  });
+
   it('refuses /usr/src and an unknown flavor as usage errors', () => {
     assert.equal(cli('source', '--src', '/usr/src', '--release', '15.0', '--dry-run').status, 2);
     assert.equal(cli('source', '--flavor', 'head', '--release', '15.0', '--dry-run').status, 2);

@@ -12,7 +12,8 @@ Builds a plan, shows it (dry run) and applies it only with --yes:
   - /boot/loader.conf: every function of the GPU in pptdevs (split into pptdevs2/3 past 128 characters,
     no duplicates), vmm_load="YES";
   - with --vm: the vm-bhyve guest config gets passthruN="B/S/F=slot:func" for every function (one free
-    guest slot, function 0 first), wired_memory="yes" and loader="uefi";
+    guest slot, function 0 first), wired_memory="yes", and loader="uefi" when none is set (a bhyveload or
+    grub loader is replaced only with --set-loader-uefi: such a guest may not boot with UEFI firmware);
   - with --now: devctl set driver -f <selector> ppt for each function (no reboot; detach restores the
     driver it replaced).
 It refuses while a pptdevs entry is stale (device gone, or now a NIC/disk/USB controller the host uses),
@@ -21,7 +22,7 @@ when a function carries the host's network route, boot disk or console, or when 
 Examples:
   bhyve-gpu attach 1/0/0 --vm xdev                 # show the plan
   bhyve-gpu attach 10de:1bb3 --vm xdev --yes       # apply it
-  bhyve-gpu attach 2/0/0 --vm cuda --remove-stale --yes
+  bhyve-gpu attach 2/0/0 --vm cuda --remove-stale --set-loader-uefi --yes
   bhyve-gpu attach 1/0/0 --vm xdev --rom /vms/roms/p4.rom --json
   bhyve-gpu attach 1/0/0 --check                   # exit 3 when changes are pending
 
@@ -36,7 +37,11 @@ export function register(program: Command): void {
     .option('--rom <file>', 'option ROM for the first function (passthruN_options="rom=FILE")')
     .option('--now', 'also bind the functions to ppt now with devctl (no reboot)')
     .option('--remove-stale', 'remove stale pptdevs entries in the same change')
-    .option('--force', 'proceed despite stale entries or lock-out risks');
+    .option('--force', 'proceed despite stale entries or lock-out risks')
+    .option(
+      '--set-loader-uefi',
+      'switch a guest\'s bhyveload/grub loader to loader="uefi" (it may then need reinstalling to boot)',
+    );
   addPlanFlags(cmd)
     .addHelpText('after', HELP)
     .action(async (spec: string, opts: AttachOptions & PlanFlags, c: Command) => {

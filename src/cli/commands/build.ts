@@ -28,7 +28,7 @@ export function register(program: Command): void {
     .option('--jobs <n>', 'parallel make jobs (default: sysctl -n hw.ncpu)')
     .option(
       '--log <file>',
-      'log file (default /var/db/bhyve-gpu/build-<time>.log or <src>/.bhyve-gpu/build.log)',
+      'log file (default /var/db/bhyve-gpu/build-<time>.log, under DIR with --root, or <src>/.bhyve-gpu/build.log)',
     )
     .option('--dry-run', 'print the build steps and run nothing')
     .addHelpText(

@@ -1,26 +1,35 @@
 import { spawnSync } from 'node:child_process';
 import { type Command, Option } from 'commander';
 import { shFileVerifier } from '../../attach/guards.js';
-import { type AttachOptions, buildAttachPlan } from '../../attach/plan.js';
+import { type AttachOptions, buildAttachPlan, findVmConfig } from '../../attach/plan.js';
 import { idPair } from '../../bhyve/ids.js';
+import { guestNonUefiLoader } from '../../conf/vm-conf.js';
 import { ToolError, UsageError } from '../../errors.js';
 import { openHost } from '../../host/open.js';
 import { scanHost } from '../../inventory/inventory.js';
 import { resolveGpu } from '../../inventory/resolve.js';
-import type { GpuGroup, Inventory } from '../../inventory/types.js';
+import type { GpuGroup, Inventory, StaleEntry } from '../../inventory/types.js';
 import { applyPlan } from '../../plan/apply.js';
 import { planToJson, renderPlan } from '../../plan/render.js';
 import { isNoop } from '../../plan/types.js';
 import { checkDestination, DEFAULT_SOURCE_DIR } from '../../srctree/git.js';
 import { globals, note, out, printJson, style } from '../output.js';
 import { commandLine } from '../plan-command.js';
-import { choose, closePrompts, confirm, interactive, requireInteractive } from '../prompt.js';
+import {
+  choose,
+  closePrompts,
+  confirm,
+  confirmDefaultYes,
+  interactive,
+  requireInteractive,
+} from '../prompt.js';
 
 const HELP = `
 The guided path: scan -> pick the GPU -> pick the vm-bhyve guest -> show the whole plan (loader.conf, the
 guest config, and source/patch/build/install when the GPU needs the NVIDIA INTPIN quirk) -> apply on
-confirmation -> what to do after the reboot. On a terminal it asks; elsewhere every answer must come from
-flags (--gpu, --vm or --no-vm) and --yes.
+confirmation -> what to do after the reboot. On a terminal it asks, also whether to drop a stale pptdevs
+entry in the same change and whether to switch a bhyveload/grub guest to UEFI; elsewhere every answer must
+come from flags (--gpu, --vm or --no-vm, --remove-stale, --set-loader-uefi) and --yes.
 
 Examples:
   bhyve-gpu setup
@@ -89,6 +98,51 @@ async function pickVm(inv: Inventory, opts: SetupOptions): Promise<string | unde
   ]);
 }
 
+/** "3/0/0 is now your NIC igb0": what the stale entry points at, said the way a person would. */
+function staleWhat(s: StaleEntry): string {
+  const d = s.device;
+  if (!d) return `${s.entry.bhyveId} is no longer on the bus`;
+  const name = d.driver ? `${d.driver}${d.unit ?? ''}` : (d.deviceName ?? 'a device');
+  const kind =
+    d.classCode === 0x02
+      ? 'your NIC'
+      : d.classCode === 0x01
+        ? 'your disk controller'
+        : d.classCode === 0x0c && d.subclass === 0x03
+          ? 'your USB controller'
+          : d.classCode === 0x03
+            ? 'your display'
+            : 'the host device';
+  return `${s.entry.bhyveId} is now ${kind} ${name}`;
+}
+
+/**
+ * The wizard's questions about what attach would otherwise refuse or change on its own: a stale pptdevs
+ * entry (drop it in the same change?) and a guest's bhyveload/grub loader (switch it to UEFI?).
+ */
+async function askAboutChanges(inv: Inventory, vm: string | undefined, opts: SetupOptions): Promise<void> {
+  if (!interactive()) return;
+  if (!opts.removeStale && !opts.force && inv.stale.length > 0) {
+    let drop = true;
+    for (const s of inv.stale) {
+      const lockout = s.lockout ? ' (left there, the next boot takes it away from the host)' : '';
+      drop =
+        (await confirmDefaultYes(`${staleWhat(s)}${lockout}; drop it from pptdevs in the same change?`)) &&
+        drop;
+    }
+    // Kept: attach refuses next, with its reasons; no point asking about the guest first.
+    if (!drop) return;
+    opts.removeStale = true;
+  }
+  if (vm && opts.setLoaderUefi === undefined) {
+    const loader = guestNonUefiLoader(findVmConfig(inv, vm).text);
+    if (loader)
+      opts.setLoaderUefi = await confirm(
+        `${vm} boots with loader="${loader}"; GPU passthrough wants UEFI firmware. Switch it to loader="uefi"? A guest installed for ${loader} may not boot with UEFI until it has an EFI boot loader`,
+      );
+  }
+}
+
 function buildChain(gpu: GpuGroup, inv: Inventory, opts: SetupOptions): string[][] {
   if (gpu.intpinQuirk === 'not-needed' || inv.host.bhyve.state === 'patched') return [];
   const src = opts.src;
@@ -110,6 +164,10 @@ export function register(program: Command): void {
     .option('--rom <file>', 'option ROM for the first function')
     .option('--remove-stale', 'remove stale pptdevs entries in the same change')
     .option('--force', 'proceed despite stale entries or lock-out risks')
+    .option(
+      '--set-loader-uefi',
+      'switch the guest\'s bhyveload/grub loader to loader="uefi" (asked on a terminal)',
+    )
     .option('--no-build', 'do not run source/patch/build/install even when the GPU needs the quirk')
     .option('--src <dir>', 'where the bhyve source goes', DEFAULT_SOURCE_DIR)
     .addOption(
@@ -135,6 +193,7 @@ export function register(program: Command): void {
         const inv = await scanHost(host);
         const gpu = await pickGpu(inv, opts);
         const vm = await pickVm(inv, opts);
+        await askAboutChanges(inv, vm, opts);
         const { vm: _vm, ...attachOpts } = opts;
         const plan = buildAttachPlan(inv, gpu, { ...attachOpts, ...(vm ? { vm } : {}) });
         const chain = buildChain(gpu, inv, opts);

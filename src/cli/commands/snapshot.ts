@@ -12,6 +12,10 @@ const HELP = `
 Records the probe set (pciconf -lbcv, freebsd-version, sysctl, kldstat, dmesg.boot, acpidump -t,
 loader.conf and its siblings, rc.conf, vm-bhyve guest configs; see docs/snapshot-format.md) into one JSON
 file that any command replays with --host FILE: for bug reports, demos and tests.
+By default the snapshot is fit to attach to a bug report: secret-looking config values are blanked, and IPv4
+and IPv6 addresses, MAC addresses, the hostname and the domain become placeholders (192.0.2.x, 2001:db8::x,
+02:00:00:xx:xx:xx, redacted-host, example.invalid), the same one for the same value in every file and
+command output, so the snapshot replays as the host did. --no-redact keeps everything.
 
 Examples:
   bhyve-gpu snapshot -o host.json
@@ -27,13 +31,12 @@ export function register(program: Command): void {
     .requiredOption('-o, --output <file>', 'where to write the snapshot (- for stdout)')
     .option(
       '--redact',
-      'drop values of secret-looking keys (*password*, *secret*, *_key) in config files (default)',
-      true,
+      'the default: blank secret-looking config values (*password*, *secret*, *_key) and replace IP and MAC addresses, the hostname and domain with placeholders',
     )
     .option('--no-redact', 'keep every value')
     .option('--description <text>', 'free text stored in the snapshot')
     .addHelpText('after', HELP)
-    .action(async (opts: { output: string; redact: boolean; description?: string }, cmd: Command) => {
+    .action(async (opts: { output: string; redact?: boolean; description?: string }, cmd: Command) => {
       const g = globals(cmd);
       if (g.host !== undefined && g.host !== 'local' && !g.host.startsWith('ssh://'))
         throw new UsageError('snapshot records a live host: use --host local or ssh://...');
@@ -41,7 +44,14 @@ export function register(program: Command): void {
       const host = await openHost(g.host, g.root);
       try {
         const raw = await collect(host);
-        const uname = commandResult(raw, ['uname', '-a'])?.result?.stdout.split(/\s+/)[1];
+        const unameWords = commandResult(raw, ['uname', '-a'])?.result?.stdout.trim().split(/\s+/) ?? [];
+        const uname = unameWords[1];
+        const warnings: string[] = [];
+        // A snapshot stands for a FreeBSD host: recorded elsewhere, it replays as a host with nothing to pass through.
+        if (unameWords[0] !== 'FreeBSD')
+          warnings.push(
+            `this machine runs ${unameWords[0] || 'an unknown system (uname -a gave nothing)'}, not FreeBSD: the snapshot will replay as a host without pciconf, vmm or bhyve; record the FreeBSD host itself (or --host ssh://HOST)`,
+          );
         const { snapshot, redacted } = toSnapshot(
           raw,
           {
@@ -49,11 +59,12 @@ export function register(program: Command): void {
             capturedAt: new Date().toISOString(),
             ...(opts.description ? { description: opts.description } : {}),
           },
-          { redact: opts.redact },
+          { redact: opts.redact !== false },
         );
         const text = `${JSON.stringify(snapshot, null, 2)}\n`;
         if (opts.output === '-') process.stdout.write(text);
         else await new LocalHost().writeFile(opts.output, text);
+        for (const w of warnings) note(`warning: ${w}`);
         for (const r of redacted) note(`redacted ${r}`);
         const unknown = raw.commands
           .filter((c) => c.state !== 'ok')
@@ -66,6 +77,7 @@ export function register(program: Command): void {
             commands: snapshot.commands.length,
             files: Object.keys(snapshot.files).length,
             redacted,
+            warnings,
           });
         else if (opts.output !== '-')
           note(

@@ -4,9 +4,11 @@ import { ToolError, UsageError } from '../../errors.js';
 import { openHost } from '../../host/open.js';
 import { createProgress, gitPhase } from '../../make/progress.js';
 import {
+  branchKnowledge,
   chooseBranch,
   DEFAULT_REPOSITORIES,
   formatRelease,
+  nearestBranches,
   parseReleaseOption,
   type ReleaseVersion,
   SOURCE_FLAVORS,
@@ -49,7 +51,8 @@ export function register(program: Command): void {
       'after',
       `
 Branches: upstream releng/X.Y, stable stable/X, nvidia-wip phab/corvink/X.Y/nvidia-wip
-(Beckhoff, attested for 14.2 and 15.0). A missing branch names the nearest ones.
+(Beckhoff, known only for 14.2 and 15.0: for another release the name is a guess; --dry-run says so,
+and git ls-remote --heads URL 'phab/corvink/*' lists what exists). A missing branch names the nearest ones.
 
 Examples:
   bhyve-gpu source
@@ -87,6 +90,10 @@ Exit codes: 0 fetched or already present, 1 failure (git, missing branch), 2 usa
         if (opts.dryRun) {
           const branch = opts.branch ?? wantedBranch(release as ReleaseVersion, flavor);
           const steps = fetchSteps(repo, branch, dest);
+          const knowledge = branchKnowledge(branch, flavor, repo);
+          // Say what is known about the branch before anything is fetched (a guessed nvidia-wip name).
+          const alternative =
+            knowledge.known === false ? nearestBranches(branch, knowledge.knownBranches)[0] : undefined;
           if (g.json)
             printJson({
               schemaVersion: SCHEMA_VERSION,
@@ -96,8 +103,20 @@ Exit codes: 0 fetched or already present, 1 failure (git, missing branch), 2 usa
               dest,
               release: releaseText,
               steps,
+              ...(knowledge.known === undefined
+                ? {}
+                : {
+                    branchKnown: knowledge.known,
+                    knownBranches: knowledge.knownBranches,
+                    branchCheck: knowledge.check,
+                  }),
             });
           else {
+            if (knowledge.message) note(`${knowledge.known ? 'branch' : 'warning'}: ${knowledge.message}`);
+            if (alternative)
+              note(
+                `to use a known branch instead: bhyve-gpu source --flavor nvidia-wip --branch ${alternative}`,
+              );
             out(
               `would fetch ${branch} of ${repo} into ${dest}${opts.branch ? '' : ' (branch not checked against the remote)'}:`,
             );
