@@ -88,3 +88,12 @@ export function formatBytes(n: number): string {
   }
   return `${v} ${units[i]}`;
 }
+
+/** The smallest 64-bit window (a power of two, at least the stock 32 GiB) that holds these 64-bit BARs. */
+export function windowNeeded(requests: readonly BarRequest[]): number {
+  const big = requests.filter((r) => r.bar.kind === 'memory' && r.bar.is64 && r.bar.size > LARGE_BAR64);
+  const total = big.reduce((n, r) => n + r.bar.size, 0);
+  let size = MEMSIZE64;
+  while (size < total) size *= 2;
+  return size;
+}

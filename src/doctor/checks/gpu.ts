@@ -1,5 +1,5 @@
 import { idPair } from '../../bhyve/ids.js';
-import { formatBytes } from '../../bhyve/mmio.js';
+import { formatBytes, windowNeeded } from '../../bhyve/mmio.js';
 import { installedQuirks } from '../../inventory/gpus.js';
 import type { GpuGroup } from '../../inventory/types.js';
 import { STOCK_MMIO64, sizeText } from '../../patch/quirks/words.js';
@@ -102,15 +102,6 @@ function interrupts(g: GpuGroup, ctx: DoctorContext): CheckResult {
   );
 }
 
-/** The smallest mmio64 SIZE (power of two, at least 32G) that holds these 64-bit BARs. */
-function windowFor(g: GpuGroup): number {
-  const big = g.bars.filter((b) => b.bar.kind === 'memory' && b.bar.is64 && b.bar.size > 128 * 1024 ** 2);
-  const total = big.reduce((n, b) => n + b.bar.size, 0);
-  let size = STOCK_MMIO64;
-  while (size < total) size *= 2;
-  return size;
-}
-
 /** The patch, build and install steps that give bhyve an mmio64 window of `size` (argv arrays). */
 function mmio64Commands(size: number, installed: readonly string[]): string[][] {
   const src = '/usr/local/bhyve-gpu/src';
@@ -143,7 +134,7 @@ function mmio(g: GpuGroup, ctx: DoctorContext): CheckResult {
         (w) =>
           `${w.overflow?.owner} (${formatBytes(w.overflow?.bar.size ?? 0)}) does not fit the ${w.window} window`,
       );
-    const need = windowFor(g);
+    const need = windowNeeded(g.bars);
     const lowOnly = g.mmio.windows[1].fits;
     if (lowOnly)
       return result(
