@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { parseArgv } from '../../src/cli/main.js';
+import { cli, commandOut, example, setCommand, tempDir, writeSnapshot } from '../helpers/snap.js';
+import { copyTree, dropTree } from './trees.js';
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) dropTree(d);
+});
+const sha = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');
+function put(root: string, path: string, content: string, mode = 0o644): void {
+  mkdirSync(dirname(join(root, path)), { recursive: true });
+  writeFileSync(join(root, path), content, { mode });
+}
+
+describe('patch --quirk through the CLI, then build and install', () => {
+  it('--json reports each quirk; a hide-hypervisor tree plans vmm.ko in build --dry-run', () => {
+    const src = copyTree('quirks-14.3-no-handler');
+    dirs.push(src);
+    const r = cli(['patch', '--src', src, '--quirk', 'hide-hypervisor,nvidia-mirror', '--partial', '--json']);
+    assert.equal(r.status, 4, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.deepEqual(
+      doc.quirks.map((q: { name: string; result: string }) => [q.name, q.result]),
+      [
+        ['hide-hypervisor', 'applied'],
+        ['nvidia-mirror', 'refused'],
+      ],
+    );
+    assert.match(doc.quirks[1].reason, /no BAR handler API/);
+    assert.deepEqual(doc.files, [{ path: 'sys/amd64/vmm/x86.c', status: 'modified' }]);
+    const b = cli(['build', '--src', src, '--dry-run', '--json']);
+    assert.equal(b.status, 0, b.stderr);
+    const plan = JSON.parse(b.stdout);
+    const vmm = plan.steps.find((s: { dir: string }) => s.dir === 'sys/modules/vmm');
+    assert.ok(vmm, JSON.stringify(plan.steps));
+    assert.deepEqual(vmm.installs, ['/boot/kernel/vmm.ko']);
+    const human = cli(['patch', '--src', src, '--quirk', 'hide-hypervisor']);
+    assert.equal(human.status, 0);
+    assert.match(human.stdout, /already applied/);
+    assert.match(human.stderr, /quirk hide-hypervisor: already-applied/);
+    assert.equal(cli(['patch', '--src', src, '--quirk', 'mmio64=48G']).status, 2);
+    assert.equal(cli(['patch', '--src', src, '--quirk', 'intpin', '--patch', 'x.diff']).status, 2);
+  });
+
+  it('install --root puts vmm.ko in place with a backup, journal and manifest entry, and records the quirks', () => {
+    const SRC = '/usr/local/bhyve-gpu/src';
+    const objBhyve = `/usr/obj${SRC}/amd64.amd64/usr.sbin/bhyve`;
+    const objVmm = `/usr/obj${SRC}/amd64.amd64/sys/modules/vmm`;
+    const root = tempDir();
+    const snap = example('tesla-p4-15.0');
+    setCommand(snap, ['make', '-C', `${SRC}/usr.sbin/bhyve`, '-V', '.OBJDIR'], `${objBhyve}\n`);
+    setCommand(snap, ['make', '-C', `${SRC}/sys/modules/vmm`, '-V', '.OBJDIR'], `${objVmm}\n`);
+    put(root, '/usr/sbin/bhyve', 'stock bhyve\n', 0o555);
+    put(root, '/boot/kernel/vmm.ko', 'stock vmm.ko\n', 0o555);
+    put(root, `${objBhyve}/bhyve`, 'patched bhyve\n', 0o755);
+    put(root, `${objVmm}/vmm.ko`, 'patched vmm.ko\n', 0o755);
+    put(
+      root,
+      `${SRC}/.bhyve-gpu/build-record.json`,
+      JSON.stringify({
+        src: SRC,
+        steps: [
+          {
+            name: 'vmm.ko',
+            dir: 'sys/modules/vmm',
+            argv: ['make', '-j8'],
+            installs: ['/boot/kernel/vmm.ko'],
+          },
+          { name: 'bhyve', dir: 'usr.sbin/bhyve', argv: ['make', '-j8'], installs: ['/usr/sbin/bhyve'] },
+        ],
+        installs: ['/boot/kernel/vmm.ko', '/usr/sbin/bhyve'],
+        logFile: '/tmp/x.log',
+        finishedAt: '2026-11-26T10:00:00Z',
+      }),
+    );
+    const quirks = ['intpin', 'hide-hypervisor', 'mmio64=256G'];
+    put(
+      root,
+      `${SRC}/.bhyve-gpu/patch-record.json`,
+      JSON.stringify({ patch: quirks.join(','), patchSha256: 'f'.repeat(64), files: [], quirks }),
+    );
+    const host = writeSnapshot(snap);
+    const r = cli(['install', '--host', host, '--root', root, '--src', SRC, '--yes']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(readFileSync(join(root, '/boot/kernel/vmm.ko'), 'utf8'), 'patched vmm.ko\n');
+    assert.match(r.stdout + r.stderr, /vmm\.ko replaced: .*reboot/);
+    assert.match(r.stdout + r.stderr, /sysctl hw\.vmm\.hide_hypervisor=1/);
+    const manifest = JSON.parse(readFileSync(join(root, '/var/db/bhyve-gpu/installed.json'), 'utf8'));
+    assert.deepEqual(manifest.quirks, quirks);
+    assert.deepEqual(
+      manifest.files.map((f: { path: string }) => f.path),
+      ['/boot/kernel/vmm.ko', '/usr/sbin/bhyve'],
+    );
+    assert.equal(manifest.files[0].sha256, sha('patched vmm.ko\n'));
+    const journal = cli(['journal', '--host', host, '--root', root, '--json']);
+    assert.match(journal.stdout, /\/boot\/kernel\/vmm\.ko/);
+    const rb = cli(['rollback', '--yes', '--host', host, '--root', root]);
+    assert.equal(rb.status, 0, rb.stderr);
+    assert.equal(readFileSync(join(root, '/boot/kernel/vmm.ko'), 'utf8'), 'stock vmm.ko\n');
+  });
+});
+
+/** The P4 host with a 128 GiB BAR1 and an install manifest carrying `quirks`. */
+function bigBarHost(quirks: string[], hide?: string) {
+  const root = tempDir();
+  const snap = example('tesla-p4-15.0');
+  const pci = commandOut(snap, ['pciconf', '-lbcv']).replace(
+    /(base 0x6000000000, size )268435456/,
+    `$1${128 * 1024 ** 3}`,
+  );
+  setCommand(snap, ['pciconf', '-lbcv'], pci);
+  setCommand(snap, ['sha256', '-q', '/usr/sbin/bhyve'], `${sha('patched bhyve\n')}\n`);
+  if (hide !== undefined) {
+    const vmm = commandOut(snap, ['sysctl', 'hw.vmm']);
+    setCommand(snap, ['sysctl', 'hw.vmm'], `${vmm.trimEnd()}\nhw.vmm.hide_hypervisor: ${hide}\n`);
+  }
+  put(
+    root,
+    '/var/db/bhyve-gpu/installed.json',
+    JSON.stringify({
+      format: 'bhyve-gpu-install',
+      version: 1,
+      installedAt: '2026-11-26T10:00:00Z',
+      source: {},
+      patches: [{ name: quirks.join(','), sha256: 'f'.repeat(64) }],
+      files: [{ path: '/usr/sbin/bhyve', sha256: sha('patched bhyve\n') }],
+      quirks,
+    }),
+  );
+  return { host: writeSnapshot(snap), root };
+}
+
+describe('doctor knows the installed quirks', () => {
+  it('a manifest with mmio64=256G passes a 128 GiB BAR; host.bhyve lists the quirks and the tunable', () => {
+    const { host, root } = bigBarHost(['intpin', 'nvidia-mirror', 'hide-hypervisor', 'mmio64=256G'], '1');
+    const d = JSON.parse(cli(['doctor', '--host', host, '--root', root, '--json']).stdout);
+    const check = (id: string) => d.checks.find((c: { id: string }) => c.id === id);
+    assert.equal(check('gpu.1/0/0.mmio').status, 'PASS', JSON.stringify(check('gpu.1/0/0.mmio')));
+    assert.ok(check('gpu.1/0/0.mmio').evidence.some((e: string) => /mmio64=256G/.test(e)));
+    assert.equal(check('gpu.1/0/0.interrupts').status, 'PASS');
+    assert.ok(check('gpu.1/0/0.interrupts').evidence.some((e: string) => /config-space mirror/.test(e)));
+    const bhyve = check('host.bhyve');
+    assert.ok(bhyve.evidence.includes('quirks: intpin, nvidia-mirror, hide-hypervisor, mmio64=256G'));
+    assert.ok(bhyve.evidence.some((e: string) => /hw\.vmm\.hide_hypervisor: 1 \(hypervisor hidden/.test(e)));
+  });
+
+  it('without mmio64 the same BAR fails, with the patch/build/install commands', async () => {
+    const { host, root } = bigBarHost(['intpin']);
+    const d = JSON.parse(cli(['doctor', '--host', host, '--root', root, '--json']).stdout);
+    const mmio = d.checks.find((c: { id: string }) => c.id === 'gpu.1/0/0.mmio');
+    assert.equal(mmio.status, 'FAIL');
+    assert.deepEqual(mmio.commands[0], [
+      'bhyve-gpu',
+      'patch',
+      '--src',
+      '/usr/local/bhyve-gpu/src',
+      '--quirk',
+      'intpin,mmio64=128G',
+    ]);
+    assert.deepEqual(mmio.commands[2], [
+      'bhyve-gpu',
+      'install',
+      '--src',
+      '/usr/local/bhyve-gpu/src',
+      '--yes',
+    ]);
+    for (const argv of mmio.commands as string[][])
+      assert.deepEqual(await parseArgv(argv), { ok: true }, argv.join(' '));
+  });
+});
