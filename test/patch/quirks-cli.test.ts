@@ -173,3 +173,73 @@ describe('doctor knows the installed quirks', () => {
       assert.deepEqual(await parseArgv(argv), { ok: true }, argv.join(' '));
   });
 });
+
+describe('attach and the mmio64 quirk', () => {
+  function p4WithBigBar(quirks: string[]) {
+    const snap = example('tesla-p4-15.0');
+    const pci = commandOut(snap, ['pciconf', '-lbcv']).replace(
+      /(base 0x6000000000, size )268435456/,
+      `$1${128 * 1024 ** 3}`,
+    );
+    setCommand(snap, ['pciconf', '-lbcv'], pci);
+    setCommand(snap, ['sha256', '-q', '/usr/sbin/bhyve'], `${sha('patched bhyve\n')}\n`);
+    const manifest = '/var/db/bhyve-gpu/installed.json';
+    (snap.files as Record<string, string>)[manifest] = JSON.stringify({
+      format: 'bhyve-gpu-install',
+      version: 1,
+      installedAt: '2026-11-26T10:00:00Z',
+      patches: [{ name: quirks.join(','), sha256: 'f'.repeat(64) }],
+      files: [{ path: '/usr/sbin/bhyve', sha256: sha('patched bhyve\n') }],
+      quirks,
+    });
+    const missing = (snap as unknown as { missing?: string[] }).missing;
+    if (Array.isArray(missing)) missing.splice(0, missing.length, ...missing.filter((m) => m !== manifest));
+    return writeSnapshot(snap);
+  }
+
+  it('sets bhyve_options -o pci.mmio64_size for a GPU that needs it when the installed bhyve has the quirk', () => {
+    const r = cli([
+      'attach',
+      '1/0/0',
+      '--vm',
+      'xdev',
+      '--host',
+      p4WithBigBar(['intpin', 'mmio64=256G']),
+      '--dry-run',
+      '--json',
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    const vm = doc.plan.steps.find((s: { path?: string }) => s.path === '/zdata/vms/xdev/xdev.conf');
+    assert.match(vm.after, /^bhyve_options="-o pci\.mmio64_size=128G"$/m);
+  });
+
+  it('without the quirk: no option, a note with the patch command', () => {
+    const r = cli([
+      'attach',
+      '1/0/0',
+      '--vm',
+      'xdev',
+      '--host',
+      p4WithBigBar(['intpin']),
+      '--dry-run',
+      '--json',
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    const vm = doc.plan.steps.find((s: { path?: string }) => s.path === '/zdata/vms/xdev/xdev.conf');
+    assert.doesNotMatch(vm?.after ?? '', /bhyve_options/);
+    assert.ok(doc.plan.notes.some((n: string) => /--quirk intpin,mmio64=128G/.test(n)));
+  });
+});
+
+describe('withMmio64Option', () => {
+  it('replaces an earlier -o pci.mmio64_size and keeps the other bhyve options', async () => {
+    const { withMmio64Option } = await import('../../src/conf/bhyve-options.js');
+    const text = 'loader="uefi"\nbhyve_options="-A -o pci.mmio64_size=64G -w"\n';
+    const r = withMmio64Option(text, '256G');
+    assert.equal(r.changed, true);
+    assert.equal(r.text, 'loader="uefi"\nbhyve_options="-A -w -o pci.mmio64_size=256G"\n');
+    assert.equal(withMmio64Option(r.text, '256G').changed, false);
+  });
+});
