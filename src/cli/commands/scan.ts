@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { idPair } from '../../bhyve/ids.js';
 import { formatBytes } from '../../bhyve/mmio.js';
 import { openHost } from '../../host/open.js';
+import { installedQuirks } from '../../inventory/gpus.js';
 import { scanHost } from '../../inventory/inventory.js';
 import type { GpuGroup, Inventory } from '../../inventory/types.js';
 import { SCHEMA_VERSION } from '../../version.js';
@@ -52,7 +53,12 @@ export function scanJson(inv: Inventory) {
       vmm: { loaded: h.vmm.loaded, loaderConf: h.vmm.loaderConf, kldList: h.vmm.kldList },
       pptdevs: h.pptdevs,
       loaderFiles: h.loaderFiles,
-      bhyve: { state: h.bhyve.state, detail: h.bhyve.detail },
+      bhyve: {
+        state: h.bhyve.state,
+        detail: h.bhyve.detail,
+        quirks: installedQuirks(h),
+        ...(h.vmm.hideHypervisor === undefined ? {} : { hideHypervisor: h.vmm.hideHypervisor }),
+      },
       cpu: h.cpu
         ? { model: h.cpu.cpuModel, vendor: h.cpu.cpuVendor, vtx: h.cpu.vtx, svm: h.cpu.svm }
         : undefined,
@@ -176,6 +182,11 @@ export function printScan(inv: Inventory): void {
         : h.pptdevs.map((e) => e.bhyveId).join(' ');
   out(`  pptdevs: ${ppt}${h.loaderFiles.length ? style.dim(`  (from ${h.loaderFiles.join(', ')})`) : ''}`);
   out(`  bhyve: ${h.bhyve.state} ${style.dim(`(${h.bhyve.detail})`)}`);
+  const quirks = installedQuirks(h);
+  if (quirks.length > 0 || h.vmm.hideHypervisor !== undefined)
+    out(
+      `  quirks: ${quirks.join(', ') || 'none'}${h.vmm.hideHypervisor === undefined ? '' : `; hw.vmm.hide_hypervisor=${h.vmm.hideHypervisor}`}`,
+    );
   out();
   if (inv.devices === undefined) out(style.red('PCI devices: unknown (pciconf -lbcv not available)'));
   else if (inv.gpus.length === 0) out('No GPU (PCI base class 0x03) found.');
