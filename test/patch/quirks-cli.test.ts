@@ -243,3 +243,17 @@ describe('withMmio64Option', () => {
     assert.equal(withMmio64Option(r.text, '256G').changed, false);
   });
 });
+
+describe('guest check points at the quirks for RmInitAdapter 0x31/0x23', () => {
+  it('gives the patch/build/install/reboot commands, all accepted by the CLI', async () => {
+    const { rmInitQuirkAdvice } = await import('../../src/patch/quirks/advice.js');
+    const line = 'kern.log:17: NVRM: GPU 0000:00:06.0: RmInitAdapter failed! (0x31:0xffff:2767)';
+    const advice = rmInitQuirkAdvice([line]);
+    assert.ok(advice);
+    assert.match(advice.fix, /VBIOS POST \(0x31\).*not established/);
+    assert.deepEqual(advice.commands[0]?.slice(-2), ['--quirk', 'intpin,nvidia-mirror,hide-hypervisor']);
+    for (const argv of advice.commands.filter((a) => a[0] === 'bhyve-gpu'))
+      assert.deepEqual(await parseArgv(argv), { ok: true }, argv.join(' '));
+    assert.equal(rmInitQuirkAdvice(['RmInitAdapter failed! (0x11:0x45:1234)']), undefined);
+  });
+});
