@@ -1,3 +1,5 @@
+import { formatBytes, MEMSIZE64, windowNeeded } from '../bhyve/mmio.js';
+import { withMmio64Option } from '../conf/bhyve-options.js';
 import {
   type ConfFile,
   effectivePptdevs,
@@ -11,9 +13,10 @@ import { hasCarriageReturns, loaderView } from '../conf/views.js';
 import { passthruEntries, planGuestPassthru, removeGuestPassthru } from '../conf/vm-conf.js';
 import { ParseError, ToolError } from '../errors.js';
 import { fileText, loaderFileOrder } from '../inventory/collect.js';
-import { lockoutReason } from '../inventory/gpus.js';
+import { installedQuirks, lockoutReason } from '../inventory/gpus.js';
 import { RC_CONF_FILES } from '../inventory/probes.js';
 import type { GpuGroup, Inventory } from '../inventory/types.js';
+import { installedWindow, sizeText } from '../patch/quirks/words.js';
 import type { JournalEntry } from '../plan/journal.js';
 import { type BootEffect, type CommandStep, makeFileEdit, type Plan } from '../plan/types.js';
 
@@ -216,14 +219,17 @@ export function buildAttachPlan(inv: Inventory, gpu: GpuGroup, opts: AttachOptio
     );
     notes.push(...g.warnings);
     if (g.nonUefiLoader && !opts.setLoaderUefi) notes.push(keptLoaderNote(vm.name, g.nonUefiLoader));
+    // issue 10: a GPU whose 64-bit BARs need more than the stock window gets -o pci.mmio64_size.
+    const mmio64 = guestMmio64(inv, gpu, g.text);
+    notes.push(...mmio64.notes);
     if (opts.rom)
       notes.push('passthruN_options needs a vm-bhyve with passthruN_options support (freebsd/vm-bhyve)');
-    if (g.changed)
+    if (g.changed || mmio64.text !== g.text)
       plan.steps.push(
         makeFileEdit(
           vm.path,
           vm.text,
-          g.text,
+          mmio64.text,
           `give every GPU function to ${vm.name} on guest slot ${g.slot}`,
         ),
       );
@@ -355,4 +361,29 @@ export function buildDetachPlan(
     }
   }
   return plan;
+}
+
+/**
+ * The guest's `bhyve_options` when the GPU's 64-bit BARs need more than bhyve's stock 32 GiB window: with
+ * an installed mmio64 quirk big enough, `-o pci.mmio64_size=SIZE` is set; otherwise a note says what to do.
+ */
+function guestMmio64(inv: Inventory, gpu: GpuGroup, text: string): { text: string; notes: string[] } {
+  const need = windowNeeded(gpu.bars);
+  if (need <= MEMSIZE64) return { text, notes: [] };
+  const quirks = installedQuirks(inv.host);
+  const window = installedWindow(quirks);
+  if (!quirks.some((q) => q.startsWith('mmio64=')) || window < need)
+    return {
+      text,
+      notes: [
+        `GPU ${gpu.id} needs a ${formatBytes(need)} 64-bit MMIO window; the installed bhyve has ${formatBytes(window)}: bhyve-gpu patch --src /usr/local/bhyve-gpu/src --quirk intpin,mmio64=${sizeText(need)}, then build and install`,
+      ],
+    };
+  const set = withMmio64Option(text, sizeText(need));
+  return {
+    text: set.text,
+    notes: [
+      `bhyve_options gets -o pci.mmio64_size=${sizeText(need)} (GPU ${gpu.id} needs ${formatBytes(need)}); on UEFI a Windows guest still sees only the firmware's 32 GiB aperture (docs/patching.md)`,
+    ],
+  };
 }

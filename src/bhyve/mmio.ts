@@ -43,13 +43,16 @@ function pack(requests: BarRequest[], base: number, limit: number): { used: numb
   return { used: cursor - base };
 }
 
-/** Would these BARs (of every passthru function in one guest) fit bhyve's windows? */
-export function fitBars(requests: BarRequest[]): MmioFit {
+/**
+ * Would these BARs (of every passthru function in one guest) fit bhyve's windows? `window64` is the 64-bit
+ * window size: 32 GiB stock, the installed mmio64 quirk's default otherwise.
+ */
+export function fitBars(requests: BarRequest[], window64: number = MEMSIZE64): MmioFit {
   const mem = requests.filter((r) => r.bar.kind === 'memory' && r.bar.size > 0);
   const high = mem.filter((r) => r.bar.is64 && r.bar.size > LARGE_BAR64);
   const low = mem.filter((r) => !(r.bar.is64 && r.bar.size > LARGE_BAR64));
   const lowPack = pack(low, MEMBASE32, MEMLIMIT32);
-  const highPack = pack(high, 0, MEMSIZE64);
+  const highPack = pack(high, 0, window64);
   const w32: WindowUse = {
     window: '32-bit',
     capacity: MEMLIMIT32 - MEMBASE32,
@@ -59,7 +62,7 @@ export function fitBars(requests: BarRequest[]): MmioFit {
   };
   const w64: WindowUse = {
     window: '64-bit',
-    capacity: MEMSIZE64,
+    capacity: window64,
     used: highPack.used,
     fits: highPack.overflow === undefined,
     ...(highPack.overflow ? { overflow: highPack.overflow } : {}),
@@ -84,4 +87,13 @@ export function formatBytes(n: number): string {
     return `${v.toFixed(1)} ${units[i]}`;
   }
   return `${v} ${units[i]}`;
+}
+
+/** The smallest 64-bit window (a power of two, at least the stock 32 GiB) that holds these 64-bit BARs. */
+export function windowNeeded(requests: readonly BarRequest[]): number {
+  const big = requests.filter((r) => r.bar.kind === 'memory' && r.bar.is64 && r.bar.size > LARGE_BAR64);
+  const total = big.reduce((n, r) => n + r.bar.size, 0);
+  let size = MEMSIZE64;
+  while (size < total) size *= 2;
+  return size;
 }

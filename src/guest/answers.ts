@@ -1,4 +1,5 @@
 import type { Finding } from '../diagnose/types.js';
+import { rmInitQuirkAdvice } from '../patch/quirks/advice.js';
 import { interruptPinName } from './cfgspace.js';
 import type { GuestPciDevice } from './sysfs.js';
 import type { GuestCheckItem, GuestGpu, SmiAnswer } from './types.js';
@@ -186,8 +187,11 @@ function initialisedCheck(gpu: GuestGpu, smi: SmiAnswer, findings: Finding[]): G
   const errors = findings.filter((f) => f.severity === 'error');
   const evidence = errors.flatMap((f) => f.evidence.slice(0, 2).map((e) => `${e.file}:${e.line}: ${e.text}`));
   const root = errors.find((f) => f.rootCause) ?? errors[0];
+  // issue 10: RmInitAdapter 0x31/0x23 points at the mirror and hide-hypervisor quirks, as commands.
+  const quirk = rmInitQuirkAdvice(evidence);
   if (smi.result?.kind === 'no-devices' || smi.result?.kind === 'driver-unreachable' || root)
     return {
+      ...(quirk ? { commands: quirk.commands } : {}),
       ...base,
       answer: 'no',
       detail: root ? root.title : (smi.result as { message: string }).message,
@@ -195,11 +199,13 @@ function initialisedCheck(gpu: GuestGpu, smi: SmiAnswer, findings: Finding[]): G
         ...(smi.result && smi.result.kind !== 'gpus' ? [`${smi.evidence}: ${smi.result.message}`] : []),
         ...evidence,
       ],
-      fix: root
-        ? root.fix.join('; ')
-        : gpu.driver === 'nvidia'
-          ? 'read the kernel log: `bhyve-gpu diagnose` on `dmesg` output'
-          : FIX_INSTALL,
+      fix: quirk
+        ? quirk.fix
+        : root
+          ? root.fix.join('; ')
+          : gpu.driver === 'nvidia'
+            ? 'read the kernel log: `bhyve-gpu diagnose` on `dmesg` output'
+            : FIX_INSTALL,
     };
   if (smi.result?.kind === 'gpus')
     return {

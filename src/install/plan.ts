@@ -133,7 +133,7 @@ export async function planInstall(host: Host, src: string, now = new Date()): Pr
     }
     if (step.name === 'vmm.ko')
       after.push(
-        'vmm.ko replaced: stop every VM, then kldunload vmm && kldload vmm (devices in pptdevs are claimed again only at boot: a reboot is simplest)',
+        'vmm.ko replaced: the running kernel keeps the old vmm.ko until it is reloaded: reboot (simplest: pptdevs are claimed again only at boot), or stop every guest and run kldunload vmm && kldload vmm',
       );
   }
   if (files.length === 0 && plan.steps.length === 0)
@@ -154,6 +154,18 @@ export async function planInstall(host: Host, src: string, now = new Date()): Pr
       : [],
     files,
   };
+  // The quirk words the build carries (issue 10): the patch record's list, or INTPIN for an older record.
+  const quirks = patch?.quirks ?? (patch?.patch === 'intpin' ? ['intpin'] : undefined);
+  if (quirks !== undefined) manifest.quirks = quirks;
+  if (quirks?.includes('hide-hypervisor'))
+    after.push(
+      'hide the hypervisor from a guest (Windows Code 43): sysctl hw.vmm.hide_hypervisor=1 now, or hw.vmm.hide_hypervisor="1" in /boot/loader.conf; 0 (the default) shows it',
+    );
+  const mmio64 = quirks?.find((q) => q.startsWith('mmio64='));
+  if (mmio64 !== undefined)
+    after.push(
+      `bhyve's 64-bit PCI window is now ${mmio64.slice('mmio64='.length)} by default; per guest: bhyve_options="-o pci.mmio64_size=SIZE" (bhyve-gpu attach sets it when the GPU needs it)`,
+    );
   const version = await host.run(['freebsd-version', '-kru']).catch(() => undefined);
   const userland = version?.exitCode === 0 ? version.stdout.trim().split('\n')[2]?.trim() : undefined;
   if (userland) manifest.userland = userland;
@@ -176,7 +188,7 @@ export async function planInstall(host: Host, src: string, now = new Date()): Pr
 function sameInstall(text: string, next: InstallManifest): boolean {
   try {
     const old = JSON.parse(text) as InstallManifest;
-    const key = (m: InstallManifest) => JSON.stringify([m.files, m.patches, m.source]);
+    const key = (m: InstallManifest) => JSON.stringify([m.files, m.patches, m.source, m.quirks]);
     return key(old) === key(next);
   } catch {
     return false;

@@ -1,6 +1,7 @@
 import { type BarRequest, fitBars } from '../bhyve/mmio.js';
 import { readBsf } from '../conf/bsf.js';
 import type { PciDevice } from '../facts/types.js';
+import { installedWindow, manifestQuirks } from '../patch/quirks/words.js';
 import type {
   DeviceState,
   FunctionView,
@@ -58,7 +59,7 @@ export function groupGpus(devices: readonly PciDevice[], host: HostFacts): GpuGr
     const bars: BarRequest[] = fns.flatMap((f) =>
       f.bars.map((bar) => ({ owner: `${f.bhyveId} BAR@0x${bar.register.toString(16)}`, bar })),
     );
-    const mmio = fitBars(bars);
+    const mmio = fitBars(bars, installedWindow(installedQuirks(host)));
     const consoleGpu = host.bootVideo !== undefined && `${gpu.driver}${gpu.unit}` === host.bootVideo;
     const g: GpuGroup = {
       id: fns[0]?.bhyveId ?? gpu.bhyveId,
@@ -141,4 +142,14 @@ export function findStale(
     });
   }
   return out;
+}
+
+/**
+ * The quirks of the bhyve-gpu build installed on this host (empty for the base system bhyve or one that
+ * freebsd-update replaced since).
+ */
+export function installedQuirks(host: Pick<HostFacts, 'bhyve'>): string[] {
+  const b = host.bhyve;
+  if (b.manifest === undefined || (b.state !== 'patched' && b.state !== 'unknown')) return [];
+  return manifestQuirks(b.manifest);
 }

@@ -178,6 +178,7 @@ export function buildHostFacts(
       loaderConf: loaderKnown ? yes(loaderValue(raw, 'vmm_load')) : undefined,
       kldList: rcKnown ? (kldList ?? '').split(/\s+/).some((m) => m === 'vmm' || m === 'vmm.ko') : undefined,
       kld,
+      ...hideHypervisor(vmmSysctl, raw),
     },
     pptdevs: readPptdevs(raw),
     loaderFiles: loaderFiles.filter((f) => f.state === 'ok').map((f) => f.path),
@@ -187,4 +188,13 @@ export function buildHostFacts(
     vmDir: raw.vmDir,
     runningVms: vmmDir,
   };
+}
+
+/** hw.vmm.hide_hypervisor from `sysctl hw.vmm` (the running vmm.ko), else from the loader files. */
+function hideHypervisor(
+  vmmSysctl: Map<string, string> | undefined,
+  raw: RawProbe,
+): { hideHypervisor?: string } {
+  const value = vmmSysctl?.get('hw.vmm.hide_hypervisor') ?? loaderValue(raw, 'hw.vmm.hide_hypervisor');
+  return value === undefined ? {} : { hideHypervisor: value };
 }

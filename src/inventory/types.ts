@@ -94,6 +94,8 @@ export interface HostFacts {
     loaderConf: boolean | undefined;
     kldList: boolean | undefined;
     kld: KldFile[] | undefined;
+    /** hw.vmm.hide_hypervisor (sysctl, else the loader tunable): undefined when neither says. */
+    hideHypervisor?: string;
   };
   pptdevs: PptdevsEntry[] | undefined;
   loaderFiles: string[];

@@ -13,9 +13,11 @@ import {
 } from '../srctree/types.js';
 import { checkCSyntax, type SyntaxReport } from './csyntax.js';
 import { applyUnifiedDiff, parseUnifiedDiff } from './engine.js';
-import { planIntpin, refuseTree } from './intpin.js';
+import { refuseTree } from './intpin.js';
 import { stripPath } from './paths.js';
 import { portExistingFile } from './port.js';
+import { planQuirks, type QuirkResult } from './quirks/compose.js';
+import type { QuirkSpec } from './quirks/words.js';
 import { type FileChange, type FileStatus, fileStatus, type HunkReport } from './types.js';
 
 /** Where the record of the last applied patch is kept, relative to the tree (read by `install`). */
@@ -24,9 +26,14 @@ export const PATCH_RECORD_PATH = '.bhyve-gpu/patch-record.json';
 export interface PatchRecord {
   /** sha256 of the diff text (or of the generated quirk changes for the built-in INTPIN quirk). */
   patchSha256: string;
-  /** "intpin" for the built-in quirk, else the --patch file name. */
+  /** "intpin" for the built-in quirk, the quirk words joined by "," for `--quirk`, else the --patch file name. */
   patch: string;
   files: { path: string; sha256Before?: string; sha256After: string }[];
+  /**
+   * Canonical quirk words the tree carries after this run (this run's and earlier quirk runs'), in order:
+   * what `install` writes into the manifest's `quirks`. Absent for a --patch diff.
+   */
+  quirks?: string[];
 }
 
 /**
@@ -49,6 +56,11 @@ export async function readPatchRecord(host: Host, src: string): Promise<PatchRec
     if (f.sha256Before !== undefined && typeof f.sha256Before !== 'string')
       throw new ParseError(`field "files[${i}].sha256Before": expected a string`, { file }, hint);
   }
+  if (
+    json.quirks !== undefined &&
+    !(Array.isArray(json.quirks) && json.quirks.every((q) => typeof q === 'string'))
+  )
+    throw new ParseError('field "quirks": expected an array of quirk words', { file }, hint);
   return json as unknown as PatchRecord;
 }
 
@@ -65,6 +77,8 @@ export interface PatchRun {
   errors: string[];
   written: boolean;
   info: TreeInfo;
+  /** Per-quirk outcome (built-in quirks only; empty for a --patch diff). */
+  quirks: QuirkResult[];
 }
 
 export interface PatchRunOptions {
@@ -73,6 +87,8 @@ export interface PatchRunOptions {
   patchName?: string;
   partial?: boolean;
   dryRun?: boolean;
+  /** `--quirk LIST`; undefined means the default, INTPIN alone (a tree it cannot go into is an error). */
+  quirks?: QuirkSpec[];
 }
 
 function sha256(text: string): string {
@@ -116,10 +132,19 @@ export async function runPatch(host: Host, src: string, options: PatchRunOptions
   if (options.patchText !== undefined && !info.api.passthruDevSet && diffAddsQuirk(options.patchText)) {
     refuseTree(info);
   }
-  const planned =
+  if (options.patchText === undefined && options.quirks === undefined && !info.supported) refuseTree(info);
+  const quirkSet =
     options.patchText === undefined
-      ? await planIntpin(info, read)
-      : await applyUnifiedDiff(options.patchText, read, {
+      ? await planQuirks(info, read, options.quirks ?? [{ name: 'intpin', word: 'intpin' }])
+      : undefined;
+  const planned =
+    quirkSet !== undefined
+      ? {
+          changes: quirkSet.changes,
+          hunks: quirkSet.hunks,
+          ok: quirkSet.results.every((q) => q.result !== 'refused'),
+        }
+      : await applyUnifiedDiff(options.patchText ?? '', read, {
           ...(info.srcsFile === undefined ? {} : { srcsFile: info.srcsFile }),
           ...(options.partial ? { partial: true } : {}),
           existingFile: portExistingFile,
@@ -129,21 +154,35 @@ export async function runPatch(host: Host, src: string, options: PatchRunOptions
   const errors = planned.hunks
     .filter((h) => h.status === 'rejected')
     .map((h) => h.reject ?? `${h.file}: hunk ${h.index} rejected`);
+  for (const q of quirkSet?.results ?? [])
+    if (q.result === 'refused' && !errors.some((e) => e === q.reason)) errors.push(`${q.name}: ${q.reason}`);
   for (const f of syntax.files) {
     for (const p of f.introduced)
       errors.push(`${f.path}:${p.line}: the patch introduces a C parse error: ${p.text}`);
   }
-  const failed = (!planned.ok && !options.partial) || !syntax.ok || (changes.length === 0 && !planned.ok);
+  // With --partial, quirks that hold (applied or already there) make a run with refusals a partial success.
+  const someQuirkHolds =
+    options.partial === true && (quirkSet?.results.some((q) => q.result !== 'refused') ?? false);
+  const failed =
+    (!planned.ok && !options.partial) ||
+    !syntax.ok ||
+    (changes.length === 0 && !planned.ok && !someQuirkHolds);
   const result: PatchRun['result'] = failed ? 'failed' : changes.length === 0 ? 'already-applied' : 'applied';
+  const quirkWords = quirkSet?.results.filter((q) => q.result !== 'refused').map((q) => q.name);
   const record: PatchRecord = {
     patchSha256: sha256(options.patchText ?? unifiedDiff(changes)),
-    patch: options.patchName ?? 'intpin',
+    patch: options.patchName ?? (options.quirks ?? [{ word: 'intpin' }]).map((q) => q.word).join(','),
     files: changes.map((c) => ({
       path: c.path,
       ...(c.before === undefined ? {} : { sha256Before: sha256(c.before) }),
       sha256After: sha256(c.after),
     })),
+    ...(quirkWords === undefined ? {} : { quirks: quirkWords }),
   };
+  if (quirkSet !== undefined && result === 'applied') {
+    const previous = await readPatchRecord(host, src).catch(() => undefined);
+    if (previous !== undefined) mergeRecord(record, previous);
+  }
   let written = false;
   if (result === 'applied' && !options.dryRun) {
     for (const c of changes) {
@@ -166,5 +205,28 @@ export async function runPatch(host: Host, src: string, options: PatchRunOptions
     errors,
     written,
     info,
+    quirks: quirkSet?.results ?? [],
   };
+}
+
+/** Canonical key of a quirk word: mmio64=SIZE words share one key (a later size replaces an earlier one). */
+function quirkKey(word: string): string {
+  return word.startsWith('mmio64=') ? 'mmio64' : word;
+}
+
+/**
+ * A quirk run on a tree patched before keeps what the earlier run recorded: files it changed that this run
+ * did not touch, and its quirks (this run's words first replace same-named ones, then are appended).
+ */
+function mergeRecord(record: PatchRecord, previous: PatchRecord): void {
+  const paths = new Set(record.files.map((f) => f.path));
+  record.files = [...previous.files.filter((f) => !paths.has(f.path)), ...record.files];
+  const earlier = previous.quirks ?? (previous.patch === 'intpin' ? ['intpin'] : []);
+  const words = [...earlier];
+  for (const q of record.quirks ?? []) {
+    const at = words.findIndex((w) => quirkKey(w) === quirkKey(q));
+    if (at >= 0) words[at] = q;
+    else words.push(q);
+  }
+  record.quirks = words;
 }

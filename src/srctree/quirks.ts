@@ -46,6 +46,6 @@ export function analyzeQuirks(text: string): QuirksContent {
     entries: entries.map((e) => e.name),
     nvidiaEntries: nvidia.map((e) => e.name),
     setsIntpin: init !== undefined && setsIntpinIn(init.body),
-    configMirror: /passthru_set_bar_handler\s*\([^;]*0x88000/i.test(code),
+    configMirror: /passthru_set_bar_handler\s*\([^;]*(?:0x88000|BHYVE_GPU_MIRROR_OFF)/i.test(code),
   };
 }

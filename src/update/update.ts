@@ -9,6 +9,7 @@ import { FileMissingError, NotCapturedError, ParseError, ToolError } from '../er
 import type { Host } from '../host/types.js';
 import { INSTALL_MANIFEST } from '../inventory/probes.js';
 import type { InstallManifest } from '../inventory/types.js';
+import { parseQuirkList, type QuirkSpec } from '../patch/quirks/words.js';
 import { PATCH_RECORD_PATH, type PatchRun, readPatchRecord, runPatch } from '../patch/run.js';
 import { sha256 } from '../plan/journal.js';
 import {
@@ -226,8 +227,9 @@ export async function sourceTarget(
 }
 
 /**
- * The one call from update into the patch engine. Today it applies the built-in INTPIN quirk; when the
- * quirk profiles (`patch --quirk LIST`) land, pass `quirks` on to the engine here.
+ * The one call from update into the patch engine: the recorded quirk words, parsed as `patch --quirk`
+ * parses them, applied by the same engine. A word this version does not know is refused before anything
+ * is written.
  */
 export async function applyQuirks(
   host: Host,
@@ -235,18 +237,23 @@ export async function applyQuirks(
   quirks: readonly string[],
   options: { dryRun?: boolean } = {},
 ): Promise<PatchRun> {
-  const unsupported = quirks.filter((q) => q !== 'intpin');
-  if (unsupported.length > 0 || quirks.length === 0)
+  if (quirks.length === 0)
+    throw new ToolError('update-quirks', 'the install manifest records no quirk to re-apply', {
+      hint: 'patch the tree by hand (bhyve-gpu patch --src DIR), then bhyve-gpu build and bhyve-gpu install --yes',
+    });
+  let specs: QuirkSpec[];
+  try {
+    specs = parseQuirkList(quirks.join(','));
+  } catch (e) {
     throw new ToolError(
       'update-quirks',
-      quirks.length === 0
-        ? 'the install manifest records no quirk to re-apply'
-        : `this bhyve-gpu cannot re-apply the quirk${unsupported.length > 1 ? 's' : ''} ${unsupported.join(', ')} recorded in ${INSTALL_MANIFEST}`,
+      `this bhyve-gpu cannot re-apply the quirks ${quirks.join(', ')} recorded in ${INSTALL_MANIFEST}: ${e instanceof Error ? e.message : String(e)}`,
       {
-        hint: 'patch the tree by hand (bhyve-gpu patch --src DIR), then bhyve-gpu build and bhyve-gpu install --yes',
+        hint: 'patch the tree by hand (bhyve-gpu patch --src DIR --quirk LIST), then bhyve-gpu build and bhyve-gpu install --yes',
       },
     );
-  return runPatch(host, src, { dryRun: options.dryRun === true });
+  }
+  return runPatch(host, src, { dryRun: options.dryRun === true, quirks: specs });
 }
 
 /**

@@ -10,15 +10,9 @@ import { loadKnowledgeBase } from '../../src/diagnose/knowledge-base.js';
 import { fillCommands } from '../../src/diagnose/matcher.js';
 import { CORPUS_DIR, REPO_ROOT } from '../helpers/corpus.js';
 
-/**
- * parseArgv's verdict on an advised bhyve-gpu command. The quirks lane adds `patch --quirk` in parallel;
- * until that branch is merged an unknown `--quirk` is tolerated here, and only that (the integrator removes
- * this tolerance after the merge).
- */
+/** parseArgv's verdict on an advised bhyve-gpu command. */
 async function parses(argv: string[]): Promise<{ ok: boolean; message?: string }> {
-  const v = await parseArgv(argv);
-  if (!v.ok && argv[1] === 'patch' && /unknown option '--quirk'/.test(v.message ?? '')) return { ok: true };
-  return v;
+  return parseArgv(argv);
 }
 
 describe('message catalogs', () => {

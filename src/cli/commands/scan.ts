@@ -2,8 +2,10 @@ import type { Command } from 'commander';
 import { idPair } from '../../bhyve/ids.js';
 import { formatBytes } from '../../bhyve/mmio.js';
 import { openHost } from '../../host/open.js';
+import { installedQuirks } from '../../inventory/gpus.js';
 import { scanHost } from '../../inventory/inventory.js';
-import type { GpuGroup, InstallManifest, Inventory } from '../../inventory/types.js';
+import type { GpuGroup, Inventory } from '../../inventory/types.js';
+import { manifestQuirks } from '../../patch/quirks/words.js';
 import { SCHEMA_VERSION } from '../../version.js';
 import { globals, out, printJson, style, table } from '../output.js';
 
@@ -39,15 +41,6 @@ export function register(program: Command): void {
     });
 }
 
-/**
- * The quirks an install manifest records (CONTRACTS: canonical `patch --quirk` words); a manifest written
- * before quirk lists whose patches name the INTPIN quirk means ["intpin"].
- */
-export function manifestQuirks(m: InstallManifest): string[] {
-  if (m.quirks) return [...m.quirks];
-  return m.patches.some((p) => p.name === 'intpin-quirk' || p.name === 'intpin') ? ['intpin'] : [];
-}
-
 export function scanJson(inv: Inventory) {
   const h = inv.host;
   return {
@@ -64,11 +57,13 @@ export function scanJson(inv: Inventory) {
       bhyve: {
         state: h.bhyve.state,
         detail: h.bhyve.detail,
+        quirks: installedQuirks(h),
+        ...(h.vmm.hideHypervisor === undefined ? {} : { hideHypervisor: h.vmm.hideHypervisor }),
         ...(h.bhyve.manifest
           ? {
-              quirks: manifestQuirks(h.bhyve.manifest),
               installed: {
                 installedAt: h.bhyve.manifest.installedAt,
+                quirks: manifestQuirks(h.bhyve.manifest),
                 source: h.bhyve.manifest.source,
                 patches: h.bhyve.manifest.patches,
                 userland: h.bhyve.manifest.userland,
@@ -200,6 +195,11 @@ export function printScan(inv: Inventory): void {
         : h.pptdevs.map((e) => (e.lost ? `${e.bhyveId}${style.red('(lost)')}` : e.bhyveId)).join(' ');
   out(`  pptdevs: ${ppt}${h.loaderFiles.length ? style.dim(`  (from ${h.loaderFiles.join(', ')})`) : ''}`);
   out(`  bhyve: ${h.bhyve.state} ${style.dim(`(${h.bhyve.detail})`)}`);
+  const quirks = installedQuirks(h);
+  if (quirks.length > 0 || h.vmm.hideHypervisor !== undefined)
+    out(
+      `  quirks: ${quirks.join(', ') || 'none'}${h.vmm.hideHypervisor === undefined ? '' : `; hw.vmm.hide_hypervisor=${h.vmm.hideHypervisor}`}`,
+    );
   out();
   if (inv.devices === undefined) out(style.red('PCI devices: unknown (pciconf -lbcv not available)'));
   else if (inv.gpus.length === 0) out('No GPU (PCI base class 0x03) found.');

@@ -1,6 +1,8 @@
 import { idPair } from '../../bhyve/ids.js';
-import { formatBytes } from '../../bhyve/mmio.js';
+import { formatBytes, windowNeeded } from '../../bhyve/mmio.js';
+import { installedQuirks } from '../../inventory/gpus.js';
 import type { GpuGroup } from '../../inventory/types.js';
+import { STOCK_MMIO64, sizeText } from '../../patch/quirks/words.js';
 import { type Check, type CheckResult, type DoctorContext, result } from '../types.js';
 
 const PATCH_FIX =
@@ -76,7 +78,13 @@ function interrupts(g: GpuGroup, ctx: DoctorContext): CheckResult {
     ]);
   if (g.intpinQuirk === 'not-needed') return result(id, title, 'PASS', ev);
   const bhyve = ctx.inventory.host.bhyve;
-  const quirk = bhyve.manifest?.patches.some((p) => /intpin/i.test(p.name));
+  const installed = installedQuirks(ctx.inventory.host);
+  const quirk = installed.includes('intpin');
+  // The mirror does not set INTPIN itself (it serves bhyve's virtual header), but say it is there.
+  if (installed.includes('nvidia-mirror'))
+    ev.push(
+      'installed bhyve traps the NVIDIA config-space mirror (BAR0 + 0x88000): the driver reads the virtual header there too',
+    );
   ev.push(
     g.intpinQuirk === 'required'
       ? 'NVIDIA without MSI-X: the driver refuses a device with INTPIN 0 ("Can\'t find an IRQ for your NVIDIA card!"); stock bhyve shows INTPIN 0'
@@ -94,8 +102,23 @@ function interrupts(g: GpuGroup, ctx: DoctorContext): CheckResult {
   );
 }
 
-function mmio(g: GpuGroup): CheckResult {
+/** The patch, build and install steps that give bhyve an mmio64 window of `size` (argv arrays). */
+function mmio64Commands(size: number, installed: readonly string[]): string[][] {
+  const src = '/usr/local/bhyve-gpu/src';
+  const words = [...installed.filter((q) => !q.startsWith('mmio64=')), `mmio64=${sizeText(size)}`];
+  if (!words.includes('intpin')) words.unshift('intpin');
+  return [
+    ['bhyve-gpu', 'patch', '--src', src, '--quirk', words.join(',')],
+    ['bhyve-gpu', 'build', '--src', src],
+    ['bhyve-gpu', 'install', '--src', src, '--yes'],
+  ];
+}
+
+function mmio(g: GpuGroup, ctx: DoctorContext): CheckResult {
   const id = `gpu.${g.id}.mmio`;
+  const installed = installedQuirks(ctx.inventory.host);
+  const window = g.mmio.windows[1].capacity;
+  const mmio64 = installed.find((q) => q.startsWith('mmio64='));
   const title = `GPU ${g.id}: BARs fit bhyve's guest MMIO windows`;
   if (g.bars.length === 0) return result(id, title, 'UNKNOWN', ['pciconf -b BAR lines not captured']);
   const ev = g.mmio.windows.map(
@@ -111,20 +134,43 @@ function mmio(g: GpuGroup): CheckResult {
         (w) =>
           `${w.overflow?.owner} (${formatBytes(w.overflow?.bar.size ?? 0)}) does not fit the ${w.window} window`,
       );
-    return result(
-      id,
-      title,
-      'FAIL',
-      [...ev, ...over],
-      "this GPU cannot be passed to a bhyve guest as is: bhyve's 64-bit window is 32 GiB (PCI_EMUL_MEMSIZE64); use a board with a smaller BAR1 or shrink it (Resizable BAR off)",
-    );
+    const need = windowNeeded(g.bars);
+    const lowOnly = g.mmio.windows[1].fits;
+    if (lowOnly)
+      return result(
+        id,
+        title,
+        'FAIL',
+        [...ev, ...over],
+        "the BARs below 4 GiB do not fit bhyve's 32-bit window: pass fewer functions to this guest",
+      );
+    return {
+      ...result(
+        id,
+        title,
+        'FAIL',
+        [
+          ...ev,
+          ...over,
+          mmio64 ? `installed bhyve: ${mmio64}` : 'installed bhyve: stock 32 GiB 64-bit window',
+        ],
+        `give bhyve a ${formatBytes(need)} 64-bit window (patch --quirk mmio64=${sizeText(need)}, build, install), then bhyve-gpu attach sets -o pci.mmio64_size for the guest; Windows guests on UEFI also need firmware with a larger aperture (docs/patching.md)`,
+      ),
+      commands: mmio64Commands(need, installed),
+    };
   }
+  if (window > STOCK_MMIO64 && g.mmio.windows[1].used > STOCK_MMIO64 / 2)
+    return result(id, title, 'PASS', [
+      ...ev,
+      `installed bhyve carries ${mmio64 ?? 'a larger window'}: the 64-bit window is ${formatBytes(window)} (set per guest with -o pci.mmio64_size)`,
+      "UEFI guests: bhyve's firmware assigns 64-bit BARs in its own 32 GiB aperture; Linux assigns the rest from bhyve's ACPI window, Windows does not (Code 12)",
+    ]);
   if (big.length)
     return result(
       id,
       title,
       'WARN',
-      [...ev, `large BAR: ${big.join(', ')}: it takes most of bhyve's 32 GiB 64-bit window`],
+      [...ev, `large BAR: ${big.join(', ')}: it takes most of bhyve's ${formatBytes(window)} 64-bit window`],
       'enable Above 4G decoding in the host firmware; give this guest no second large-BAR device (one 32 GiB BAR fills the whole window)',
     );
   return result(id, title, 'PASS', ev);
@@ -157,5 +203,5 @@ export const gpuChecks: Check = (ctx) => {
   if (inv.gpus.length === 0) return [result('gpu', 'GPUs', 'FAIL', ['no PCI display-class device found'])];
   return inv.gpus
     .filter((g) => !g.consoleGpu || inv.gpus.length === 1 || g.functions.some((f) => f.reserved))
-    .flatMap((g) => [reserved(g, ctx), interrupts(g, ctx), mmio(g), ...consoleGpu(g)]);
+    .flatMap((g) => [reserved(g, ctx), interrupts(g, ctx), mmio(g, ctx), ...consoleGpu(g)]);
 };

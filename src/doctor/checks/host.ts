@@ -1,5 +1,6 @@
 import { loaderViews } from '../../conf/views.js';
 import { loaderFileOrder } from '../../inventory/collect.js';
+import { manifestQuirks } from '../../patch/quirks/words.js';
 import { type Check, result } from '../types.js';
 
 /** bhyve runs on FreeBSD/amd64 only. */
@@ -246,11 +247,15 @@ export const installedBhyve: Check = ({ inventory }) => {
   const b = inventory.host.bhyve;
   const title = 'installed bhyve';
   const patches = b.manifest?.patches.map((p) => p.name).join(', ');
+  const quirks = b.manifest ? manifestQuirks(b.manifest) : [];
+  const vmmLine = hideHypervisorLine(inventory.host.vmm.hideHypervisor, quirks);
   if (b.state === 'patched')
     return [
       result('host.bhyve', title, 'PASS', [
         b.detail,
         `patches: ${patches || 'none'}`,
+        `quirks: ${quirks.join(', ') || 'none'}`,
+        ...(vmmLine ? [vmmLine] : []),
         `commit: ${b.manifest?.source?.commit ?? 'unknown'}`,
       ]),
     ];
@@ -281,3 +286,12 @@ export const installedBhyve: Check = ({ inventory }) => {
   if (b.state === 'stock') return [result('host.bhyve', title, 'PASS', [b.detail])];
   return [result('host.bhyve', title, 'UNKNOWN', [b.detail])];
 };
+
+/** The hide-hypervisor switch as doctor shows it: its current value, or that the vmm.ko lacks it. */
+function hideHypervisorLine(value: string | undefined, quirks: readonly string[]): string | undefined {
+  if (value !== undefined)
+    return `hw.vmm.hide_hypervisor: ${value} (${value.trim() === '1' ? 'hypervisor hidden from guests' : 'hypervisor visible'})`;
+  if (quirks.includes('hide-hypervisor'))
+    return 'hw.vmm.hide_hypervisor: not reported by the running vmm.ko (the new vmm.ko loads at the next boot)';
+  return undefined;
+}
