@@ -16,8 +16,20 @@ export interface CorpusFile {
   note: string;
 }
 
+/**
+ * Thrown when the whole corpus is absent (a clone of the repository alone). scripts/run-tests.mjs then
+ * loads test/helpers/corpus-skip/, which reports the test that threw it as skipped, and counts them.
+ */
+export class CorpusAbsentError extends Error {
+  readonly code = 'BHYVE_GPU_CORPUS_ABSENT';
+  constructor() {
+    super(`the public corpus is not at ${CORPUS_DIR} (it sits beside the clone as ../shared/corpus)`);
+  }
+}
+
 /** Every corpus file of a category (e.g. "pciconf"), header stripped. Throws when the corpus is absent. */
 export function corpus(category: string): CorpusFile[] {
+  if (!existsSync(CORPUS_DIR)) throw new CorpusAbsentError();
   const dir = join(CORPUS_DIR, category);
   if (!existsSync(dir)) throw new Error(`corpus not found at ${dir} (it sits beside the clone as ../shared)`);
   return readdirSync(dir)
