@@ -68,11 +68,14 @@ describe('shell completions made from the command definitions', () => {
   });
 
   it('bash: subcommands, option values from their choices, and option values skipped when walking', () => {
-    const [guest, distro, color, colorEq, afterValue, shell] = bashComplete([
+    const [guest, distro, color, colorEq, colorSplit, colorSplitEmpty, afterValue, shell] = bashComplete([
       ['bhyve-gpu', 'guest', ''],
       ['bhyve-gpu', 'guest', 'setup', '--distro', 'deb'],
       ['bhyve-gpu', '--color', ''],
       ['bhyve-gpu', 'scan', '--color=al'],
+      // bash's default COMP_WORDBREAKS splits --color=al into three words
+      ['bhyve-gpu', 'scan', '--color', '=', 'al'],
+      ['bhyve-gpu', 'scan', '--color', '='],
       ['bhyve-gpu', 'doctor', '--vm', 'scan', '--gu'],
       ['bhyve-gpu', 'completion', '--json', 'z'],
     ]);
@@ -80,6 +83,8 @@ describe('shell completions made from the command definitions', () => {
     assert.deepEqual(distro, ['debian-12', 'debian-13']);
     assert.deepEqual(color, ['auto', 'always', 'never']);
     assert.deepEqual(colorEq, ['--color=always']);
+    assert.deepEqual(colorSplit, ['always']);
+    assert.deepEqual(colorSplitEmpty, ['auto', 'always', 'never']);
     // "scan" after --vm is the VM's name, not the scan command: doctor's options are offered.
     assert.deepEqual(afterValue, ['--guest-log']);
     // completion's argument: files are offered (none match "z" here), never a command word.
