@@ -55,6 +55,31 @@ describe('the single-file bundle (npm run bundle)', () => {
     assert.ok(statSync(join(dist, 'bhyve-gpu.mjs')).mode & 0o100, 'executable');
   });
 
+  it('every data file under src/ is embedded, and code reads data files only through src/assets.ts', () => {
+    const text = readFileSync(join(dist, 'bhyve-gpu.mjs'), 'utf8');
+    const embedded = JSON.parse(
+      /^globalThis\.__BHYVE_GPU_ASSETS__ = (\{.*\});$/m.exec(text)?.[1] ?? '{}',
+    ) as Record<string, string>;
+    const problems: string[] = [];
+    const visit = (dir: string): void => {
+      for (const name of readdirSync(dir)) {
+        const p = join(dir, name);
+        const rel = p.slice(join(REPO_ROOT, 'src').length + 1);
+        if (statSync(p).isDirectory()) visit(p);
+        else if (!name.endsWith('.ts')) {
+          if (!(rel in embedded))
+            problems.push(`${rel} is not in the bundle: add its extension in scripts/bundle.mjs`);
+        } else if (rel !== 'assets.ts' && /new URL\([^)]*import\.meta\.url/.test(readFileSync(p, 'utf8')))
+          problems.push(
+            `src/${rel} reads a file beside the module: use assetText/assetBytes (src/assets.ts)`,
+          );
+      }
+    };
+    visit(join(REPO_ROOT, 'src'));
+    assert.deepEqual(problems, []);
+    assert.ok('patch/tree-sitter-c.wasm' in embedded && 'patch/tree-sitter.wasm' in embedded);
+  });
+
   it('keeps every command module lazily initialised', () => {
     const text = readFileSync(join(dist, 'bhyve-gpu.mjs'), 'utf8');
     for (const c of COMMANDS)
