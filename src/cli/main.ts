@@ -116,6 +116,16 @@ export function reportError(e: unknown, debug: boolean): number {
   return 1;
 }
 
+/**
+ * The program with every command module registered: what `bhyve-gpu completion` generates from, and what
+ * the man page and completion tests check against.
+ */
+export async function fullProgram(): Promise<Command> {
+  const program = buildProgram();
+  for (const c of COMMANDS) (await c.load()).register(program);
+  return program;
+}
+
 /** Why {@link parseArgv} refused an argv, or undefined when the real CLI parser accepts it. */
 export interface ArgvVerdict {
   ok: boolean;

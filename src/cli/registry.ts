@@ -97,4 +97,9 @@ export const COMMANDS: CommandEntry[] = [
     summary: 'record this host into a snapshot file',
     load: () => import('./commands/snapshot.js'),
   },
+  {
+    name: 'completion',
+    summary: 'print a shell completion script (bash, zsh or tcsh)',
+    load: () => import('./commands/completion.js'),
+  },
 ];

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { assetText } from '../assets.js';
 import { ToolError } from '../errors.js';
 import { catalogSignatures } from './catalog.js';
 import type { Signature } from './types.js';
@@ -104,7 +104,7 @@ export function loadKnowledgeBase(): Signature[] {
   if (cached) return cached;
   const all: Signature[] = [];
   for (const f of KB_FILES) {
-    const text = readFileSync(new URL(`./kb/${f}`, import.meta.url), 'utf8');
+    const text = assetText(`diagnose/kb/${f}`);
     all.push(...parseKnowledgeBase(text, f));
   }
   all.push(...catalogSignatures());

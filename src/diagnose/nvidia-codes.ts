@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { assetText } from '../assets.js';
 
 /**
  * Decoding of the numbers the NVIDIA Linux driver prints. Stage numbers are the `rm_init_status` enum of
@@ -113,9 +113,7 @@ let statusByCode: Map<number, string> | undefined;
 /** Every NV_STATUS code and name (from kb/nv-status.json). */
 export function nvStatusTable(): Map<number, string> {
   if (statusByCode === undefined) {
-    const table = JSON.parse(
-      readFileSync(new URL('./kb/nv-status.json', import.meta.url), 'utf8'),
-    ) as StatusTable;
+    const table = JSON.parse(assetText('diagnose/kb/nv-status.json')) as StatusTable;
     statusByCode = new Map(table.codes.map((c) => [c.code, c.name]));
   }
   return statusByCode;
@@ -169,7 +167,7 @@ let xidTable: Map<number, XidDecoded> | undefined;
 /** Meaning of an Xid number (NVIDIA's published catalogue, carried in kb/xid.json). */
 export function decodeXid(n: number): XidDecoded {
   if (xidTable === undefined) {
-    const data = JSON.parse(readFileSync(new URL('./kb/xid.json', import.meta.url), 'utf8')) as {
+    const data = JSON.parse(assetText('diagnose/kb/xid.json')) as {
       xids: XidDecoded[];
     };
     xidTable = new Map(data.xids.map((x) => [x.xid, x]));

@@ -107,6 +107,8 @@ async function openLog(host: Host, path: string): Promise<LogSink> {
       },
       close: async () => {
         if (!failure) await new Promise<void>((resolve) => stream.end(() => resolve()));
+        // A failed write (ENOSPC) may end the stream before its 'error' is emitted: wait for 'close'.
+        if (!stream.closed) await new Promise<void>((resolve) => stream.once('close', () => resolve()));
         if (failure) throw logError(path, failure);
       },
     };

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Parser as ParserType, Node as SyntaxNode } from 'web-tree-sitter';
+import { assetBytes, bundled } from '../assets.js';
 import type { FileChange } from './types.js';
 
 /** One parse problem tree-sitter-c reports: an ERROR node or a MISSING token. */
@@ -31,13 +33,26 @@ export interface SyntaxReport {
 
 let parserPromise: Promise<ParserType> | undefined;
 
+/**
+ * tree-sitter-c's wasm: copied into dist/patch/ by the build and embedded in the bundle, so an installed
+ * bhyve-gpu never needs the tree-sitter-c package (a devDependency, whose native binding is never built).
+ * Running from the sources (tests), it is read from the devDependency.
+ */
+function cGrammarWasm(): Uint8Array {
+  try {
+    return assetBytes('patch/tree-sitter-c.wasm');
+  } catch {
+    return readFileSync(createRequire(import.meta.url).resolve('tree-sitter-c/tree-sitter-c.wasm'));
+  }
+}
+
 /** tree-sitter-c through web-tree-sitter (wasm, no native build); loaded once. */
 export function loadCParser(): Promise<ParserType> {
   parserPromise ??= (async () => {
     const { Parser, Language } = await import('web-tree-sitter');
-    await Parser.init();
-    const require = createRequire(import.meta.url);
-    const language = await Language.load(require.resolve('tree-sitter-c/tree-sitter-c.wasm'));
+    // The bundle carries web-tree-sitter's own wasm as an asset; elsewhere it sits beside its module.
+    await Parser.init(bundled() ? { wasmBinary: assetBytes('patch/tree-sitter.wasm') } : undefined);
+    const language = await Language.load(cGrammarWasm());
     const parser = new Parser();
     parser.setLanguage(language);
     return parser;
