@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { assetText } from '../assets.js';
 import { ToolError } from '../errors.js';
 import type { Severity, Signature, SignatureSource } from './types.js';
 
@@ -75,7 +75,7 @@ export type Family = z.infer<typeof familySchema>;
 export type Classification = { signature: string } | { family: string } | { info: string };
 
 function readJson(file: string): unknown {
-  return JSON.parse(readFileSync(new URL(`./catalog/${file}`, import.meta.url), 'utf8'));
+  return JSON.parse(assetText(`diagnose/catalog/${file}`));
 }
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, file: string): T {
