@@ -4,7 +4,7 @@
 import { cpSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const exts = ['.json', '.c', '.diff', '.txt'];
+const exts = ['.json', '.c', '.diff', '.txt', '.ps1'];
 function walk(dir) {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
