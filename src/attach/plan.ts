@@ -15,6 +15,7 @@ import { RC_CONF_FILES } from '../inventory/probes.js';
 import type { GpuGroup, Inventory } from '../inventory/types.js';
 import type { JournalEntry } from '../plan/journal.js';
 import { type CommandStep, makeFileEdit, type Plan } from '../plan/types.js';
+import { type GuestOs, windowsAttach } from './windows.js';
 
 export interface AttachOptions {
   vm?: string;
@@ -25,6 +26,8 @@ export interface AttachOptions {
   removeStale?: boolean;
   /** Proceed despite stale entries or lock-out risks. */
   force?: boolean;
+  /** windows: the Windows settings (src/attach/windows.ts); auto (default) detects a Windows guest config. */
+  guestOs?: GuestOs;
 }
 
 /** A vm-bhyve guest config on the host. */
@@ -164,10 +167,19 @@ export function buildAttachPlan(inv: Inventory, gpu: GpuGroup, opts: AttachOptio
     steps: [],
     notes,
   };
+  const win = windowsAttach(inv, gpu, opts, opts.vm ? findVmConfig(inv, opts.vm) : undefined);
+  if (win) {
+    notes.push(...win.notes);
+    const base = after.get(LOADER_CONF) ?? files.find((f) => f.path === LOADER_CONF)?.text ?? '';
+    if (win.loaderConf && win.loaderConf(base) !== base) after.set(LOADER_CONF, win.loaderConf(base));
+  }
   for (const [path, text] of after) {
     const before = files.find((f) => f.path === path)?.text;
+    const hide = win?.loaderConf && path === LOADER_CONF ? ', hide the hypervisor from guests' : '';
     if (before !== text)
-      plan.steps.push(makeFileEdit(path, before, text, 'reserve the GPU functions for ppt(4) at boot'));
+      plan.steps.push(
+        makeFileEdit(path, before, text, `reserve the GPU functions for ppt(4) at boot${hide}`),
+      );
   }
   if (opts.vm) {
     const vm = findVmConfig(inv, opts.vm);
@@ -179,13 +191,14 @@ export function buildAttachPlan(inv: Inventory, gpu: GpuGroup, opts: AttachOptio
     notes.push(...g.warnings);
     if (opts.rom)
       notes.push('passthruN_options needs a vm-bhyve with passthruN_options support (freebsd/vm-bhyve)');
-    if (g.changed)
+    const text = win?.vmConf ? win.vmConf(g.text) : g.text;
+    if (g.changed || text !== g.text)
       plan.steps.push(
         makeFileEdit(
           vm.path,
           vm.text,
-          g.text,
-          `give every GPU function to ${vm.name} on guest slot ${g.slot}`,
+          text,
+          `give every GPU function to ${vm.name} on guest slot ${g.slot}${text !== g.text ? ', with the 64-bit MMIO window the GPU needs' : ''}`,
         ),
       );
   }

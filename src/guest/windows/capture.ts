@@ -324,8 +324,9 @@ export function nvidiaGpus(cap: WinCapture): WinDevice[] {
  */
 export function nvidiaVersion(windowsVersion: string): string | undefined {
   const parts = windowsVersion.split('.');
-  if (parts.length !== 4 || parts.some((p) => !/^[0-9]+$/.test(p))) return undefined;
-  const digits = `${parts[2]}${(parts[3] as string).padStart(4, '0')}`.slice(-5);
-  if (digits.length !== 5) return undefined;
+  // NVIDIA's are always NN.N.NN.NNNN (the last digit of field 3 and all of field 4 are the version).
+  if (parts.length !== 4 || !/^[0-9]{2}$/.test(parts[2] as string) || !/^[0-9]{4}$/.test(parts[3] as string))
+    return undefined;
+  const digits = `${parts[2]}${parts[3]}`.slice(-5);
   return `${Number(digits.slice(0, 3))}.${digits.slice(3)}`;
 }
