@@ -156,11 +156,20 @@ export function planWindows(
   gpu: GpuGroup,
   vmName: string | undefined,
   reasons: string[],
+  rom?: string,
 ): WindowsPlan {
   const quirks = installedQuirks(inv);
-  const notes: string[] = [
-    `Windows guest (${reasons.join('; ')}): UEFI loader, every GPU function on one guest slot with =slot:func, wired memory${vmName ? '' : ' (with --vm)'}, the hypervisor hidden, and a 64-bit MMIO window that fits the GPU`,
-  ];
+  const notes: string[] = [`Windows guest: ${reasons.join('; ')}`];
+  if (vmName)
+    notes.push(
+      'loader="uefi": Windows 11 boots only from UEFI firmware (bhyve-firmware)',
+      `passthruN="B/S/F=slot:func" for all ${gpu.functions.length} functions on one guest slot: they stay together with their host function numbers, as NVIDIA's Windows driver expects`,
+      'wired_memory="yes": bhyve needs the guest memory wired for passthrough',
+    );
+  if (vmName && rom)
+    notes.push(
+      `passthru0_options="rom=${rom}": the GPU's option ROM (VBIOS) for the guest firmware and driver`,
+    );
   const plan: WindowsPlan = { notes };
   if (quirks.includes('hide-hypervisor')) {
     plan.loaderConf = (text) => {
@@ -178,6 +187,10 @@ export function planWindows(
     );
   }
   const need = mmio64Needed(gpu);
+  if (need === undefined)
+    notes.push(
+      `no ${MMIO64_KEY}: the GPU's BARs fit bhyve's 32 GiB 64-bit window (${formatBytes(gpu.mmio.windows[1].used)} used)`,
+    );
   if (need !== undefined) {
     const size = sizeWord(need);
     const bars = gpu.bars
@@ -219,10 +232,10 @@ export function planWindows(
 export function windowsAttach(
   inv: Inventory,
   gpu: GpuGroup,
-  opts: { guestOs?: GuestOs; vm?: string },
+  opts: { guestOs?: GuestOs; vm?: string; rom?: string },
   vm: { name: string; text: string } | undefined,
 ): WindowsPlan | undefined {
   const { os, reasons } = resolveGuestOs(opts.guestOs, vm);
   if (os !== 'windows') return undefined;
-  return planWindows(inv, gpu, opts.vm, reasons);
+  return planWindows(inv, gpu, opts.vm, reasons, opts.rom);
 }

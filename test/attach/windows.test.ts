@@ -137,7 +137,8 @@ describe('attach on a Windows guest', () => {
     assert.match(r.stdout, /^\s+\+passthru0="2\/0\/0=6:0"$/m);
     assert.match(r.stdout, /^\s+\+passthru3="2\/0\/3=6:3"$/m);
     assert.match(r.stdout, /^\s+\+wired_memory="yes"$/m);
-    assert.match(r.stdout, /Windows guest \(utctime="no"/);
+    assert.match(r.stdout, /Windows guest: utctime="no"/);
+    assert.match(r.stdout, /no pci\.mmio64_size: the GPU's BARs fit/);
     assert.match(r.stdout, /lacks the hide-hypervisor quirk/);
     const chain = /bhyve-gpu source && (bhyve-gpu patch .*--yes)/.exec(r.stdout);
     assert.ok(chain);

@@ -73,7 +73,7 @@ export function planWindowsSetup(deviceId: number): WindowsSetupPlan {
     `GPU 10de:${hex4(deviceId)} is ${chip.chip} (${chip.architecture}): install an NVIDIA driver from branch ${range}.`,
     'On the host first: bhyve-gpu attach GPU --vm NAME --guest-os windows --yes (UEFI, every function on one slot, wired memory, hidden hypervisor, MMIO window), then vm restart NAME.',
     `In the guest, download the driver for "${chip.architecture}" from https://www.nvidia.com/Download/index.aspx (GeForce/RTX: Game Ready or Studio; datacenter cards: the Data Center driver), e.g. to C:\\Drivers.`,
-    'Save the script below as setup-nvidia.ps1 and run it in an administrator PowerShell: powershell -NoProfile -ExecutionPolicy Bypass -File .\\setup-nvidia.ps1 -Installer C:\\Drivers\\<driver>.exe',
+    'Save this script as setup-nvidia.ps1 and run it in an administrator PowerShell: powershell -NoProfile -ExecutionPolicy Bypass -File .\\setup-nvidia.ps1 -Installer C:\\Drivers\\<driver>.exe',
     'Restart the guest, then run the check script (bhyve-gpu guest script --windows) and read its JSON on the host: bhyve-gpu guest check --from FILE --vm NAME.',
   ];
   if (plan.unsupported)
