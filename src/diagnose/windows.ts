@@ -8,7 +8,13 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ToolError } from '../errors.js';
-import { NVIDIA_VENDOR, nvidiaGpus, type WinCapture, type WinDevice } from '../guest/windows/capture.js';
+import {
+  NVIDIA_VENDOR,
+  nvidiaGpus,
+  nvidiaVersion,
+  type WinCapture,
+  type WinDevice,
+} from '../guest/windows/capture.js';
 import { describeCode, PROBLEM_TEXT } from '../guest/windows/codes.js';
 import type { Evidence, Finding } from './types.js';
 
@@ -121,9 +127,24 @@ function deviceMatches(sig: WindowsSignature, d: WinDevice, gpus: WinDevice[]): 
   return true;
 }
 
+/** From R465 on, NVIDIA's Windows drivers accept a hypervisor (GeForce included). */
+const HV_FRIENDLY_BRANCH = 465;
+
+/**
+ * Whether a visible hypervisor can explain a Code 43: it is visible, and the NVIDIA driver is older than
+ * R465 or its version is unknown.
+ */
+function hypervisorSuspect(cap: WinCapture): boolean {
+  if (cap.hypervisorPresent !== true) return false;
+  const version = nvidiaGpus(cap)
+    .map((g) => (g.driverVersion ? nvidiaVersion(g.driverVersion) : undefined))
+    .find((v) => v !== undefined);
+  return version === undefined || Number(version.split('.')[0]) < HV_FRIENDLY_BRANCH;
+}
+
 function hypervisorMatches(sig: WindowsSignature, cap: WinCapture): boolean {
-  if (sig.hypervisor === 'visible') return cap.hypervisorPresent === true;
-  if (sig.hypervisor === 'hidden-or-unknown') return cap.hypervisorPresent !== true;
+  if (sig.hypervisor === 'visible') return hypervisorSuspect(cap);
+  if (sig.hypervisor === 'hidden-or-unknown') return !hypervisorSuspect(cap);
   return true;
 }
 
@@ -165,7 +186,17 @@ export function diagnoseWindows(cap: WinCapture, ctx: WindowsContext = {}): Find
     if (devices.length === 0) continue;
     for (const d of devices) claimed.add(d);
     const evidence = devices.map((d) => deviceEvidence(cap, d));
-    if (sig.hypervisor !== 'any' || sig.id.includes('code-43')) evidence.push(...hypervisorEvidence(cap));
+    if (sig.hypervisor !== 'any' || sig.id.includes('code-43')) {
+      evidence.push(...hypervisorEvidence(cap));
+      const d = devices.find((x) => x.driverVersion);
+      const nv = d?.driverVersion ? nvidiaVersion(d.driverVersion) : undefined;
+      if (d && nv)
+        evidence.push({
+          file: cap.file,
+          line: d.line,
+          text: `NVIDIA driver ${nv} (Windows ${d.driverVersion})${Number(nv.split('.')[0]) < HV_FRIENDLY_BRANCH ? ': older than R465, refuses GeForce cards under a hypervisor' : ': R465 or newer, accepts a hypervisor'}`,
+        });
+    }
     hits.set(sig, evidence);
   }
   for (const sig of sigs) {

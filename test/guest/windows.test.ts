@@ -94,10 +94,11 @@ describe('Windows captures: encodings and PowerShell shapes', () => {
     const gpu = cap.devices.find((d) => d.className === 'Display');
     assert.equal(gpu?.instanceId, 'PCI\\VEN_10DE&DEV_1E07&SUBSYS_866A1043&REV_A1\\3&267A616A&0&30');
     assert.equal(gpu?.problemCode, 43);
-    assert.equal(gpu?.driverVersion, '32.0.15.6094');
+    assert.equal(gpu?.driverVersion, '27.21.14.6192');
     assert.ok((gpu?.line ?? 0) > 1);
     assert.match(cap.nvidiaSmiXml ?? '', /NVIDIA-SMI has failed/);
     assert.equal(nvidiaVersion('32.0.15.6094'), '560.94');
+    assert.equal(nvidiaVersion('27.21.14.6192'), '461.92');
     assert.equal(nvidiaVersion('31.0.15.3623'), '536.23');
     assert.equal(nvidiaVersion('10.0.26100.1'), undefined);
   });
@@ -142,8 +143,20 @@ describe('Windows check and diagnose: the cause first, runnable host commands', 
     ]);
     assert.equal(report.checks.find((c) => c.id === 'hypervisor-hidden')?.answer, 'no');
     assert.equal(report.checks.find((c) => c.id === 'driver-initialised')?.answer, 'no');
-    assert.equal(report.driverVersion, '560.94');
+    assert.equal(report.driverVersion, '461.92');
+    assert.ok(report.findings[0]?.evidence.some((e) => /older than R465/.test(e.text)));
     for (const f of report.findings) await assertRunnable(f.commands ?? []);
+  });
+
+  it('Code 43 with a visible hypervisor but an R465+ driver: an init failure, not the hypervisor check', async () => {
+    const cap = load(CODE43);
+    const gpu = cap.devices.find((d) => d.className === 'Display');
+    assert.ok(gpu);
+    gpu.driverVersion = '32.0.15.6094';
+    const [first] = diagnoseWindows(cap, { vm: 'win11' });
+    assert.equal(first?.id, 'guest.windows.code-43');
+    assert.ok(first?.evidence.some((e) => /560\.94 .*R465 or newer/.test(e.text)));
+    await assertRunnable(first?.commands ?? []);
   });
 
   it('Code 12: the MMIO window first, fixed by attach (which sizes pci.mmio64_size)', async () => {
