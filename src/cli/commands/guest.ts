@@ -51,6 +51,7 @@ Examples:
   bhyve-gpu guest setup --distro ubuntu-24.04 --gpu 10de:1bb3
   bhyve-gpu guest setup --format cloud-init --distro debian-12 --gpu 10de:2331 > user-data
   sudo bhyve-gpu guest setup --run --yes
+  bhyve-gpu guest setup --windows --gpu 10de:1e07 > setup-nvidia.ps1   # a Windows guest (docs/windows.md)
 
 Exit codes:
   0  script printed (or run and it succeeded)
