@@ -318,6 +318,11 @@ describe('CLI: guest check --from, guest script, guest setup --windows, diagnose
     const ids = doc.findings.map((f: { id: string }) => f.id);
     assert.ok(ids.includes('guest.windows.code-12-mmio'));
     assert.ok(ids.includes('guest.windows.code-43'));
+    const piped = cli(['diagnose', '--json'], { input: readFileSync(fixture(PNPUTIL), 'utf8') });
+    assert.equal(piped.status, 1, piped.stderr);
+    const pipedDoc = JSON.parse(piped.stdout);
+    assert.deepEqual(pipedDoc.inputs, [{ name: 'stdin', kind: 'pnputil', lines: 12 }]);
+    assert.equal(pipedDoc.findings[0].id, 'guest.windows.code-43');
     const human = cli(['diagnose', fixture(CODE43)]);
     assert.equal(human.status, 1);
     assert.match(

@@ -5,7 +5,12 @@ import { diagnoseStreams } from '../../diagnose/engine.js';
 import { formatReport } from '../../diagnose/format.js';
 import { type InputProbe, looksBinary, probeInput } from '../../diagnose/input-check.js';
 import type { DiagnoseReport } from '../../diagnose/types.js';
-import { diagnoseWindowsFiles, isWindowsCapture, mergeReports } from '../../diagnose/windows-inputs.js';
+import {
+  diagnoseWindowsFiles,
+  isWindowsCapture,
+  mergeReports,
+  takeWindowsStdin,
+} from '../../diagnose/windows-inputs.js';
 import { ToolError } from '../../errors.js';
 import { EXIT, globals, note, out, printJson, style } from '../output.js';
 
@@ -109,6 +114,7 @@ export function register(program: Command): void {
       const windows = await diagnoseWindowsFiles(windowsFiles);
       names = names.filter((n) => !windowsFiles.includes(n));
       const inputs = await openInputs(names);
+      await takeWindowsStdin(inputs, windows);
       const probes = inputs.map((input) => probeInput(input.stream));
       let report: DiagnoseReport;
       try {
