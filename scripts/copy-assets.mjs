@@ -7,7 +7,7 @@ import { cpSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
-const exts = ['.json', '.c', '.diff', '.txt', '.wasm'];
+const exts = ['.json', '.c', '.diff', '.txt', '.wasm', '.ps1'];
 function walk(dir) {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);

@@ -23,6 +23,7 @@ const files = {
   'loader.conf': '/boot/loader.conf',
   'rc.conf': '/etc/rc.conf',
   'dmesg.boot': '/var/run/dmesg.boot',
+  'installed.json': '/var/db/bhyve-gpu/installed.json',
 };
 
 for (const name of readdirSync(join(root, 'src')).sort()) {

@@ -4,6 +4,7 @@
  */
 
 export { buildAttachPlan, buildDetachPlan } from './attach/plan.js';
+export { detectWindowsGuest } from './attach/windows.js';
 // bhyve facts
 export * from './bhyve/args.js';
 export * from './bhyve/ids.js';
@@ -14,6 +15,7 @@ export * as shvars from './conf/shvars.js';
 export * as vmConf from './conf/vm-conf.js';
 // Diagnosis and the guest side
 export * from './diagnose/index.js';
+export { diagnoseWindows } from './diagnose/windows.js';
 export { CHECKS, doctor, runChecks } from './doctor/doctor.js';
 export type { CheckResult, CheckStatus, DoctorContext } from './doctor/types.js';
 export * from './errors.js';
@@ -24,6 +26,9 @@ export { guestCheck } from './guest/check.js';
 export { architectureOf, chipOf } from './guest/generations.js';
 export { parseNvidiaSmiTable, parseNvidiaSmiXml } from './guest/nvidia-smi.js';
 export { planSetup, renderCloudInit, renderScript } from './guest/setup.js';
+export { readWindowsCapture } from './guest/windows/capture.js';
+export { checkWindowsCapture } from './guest/windows/check.js';
+export { planWindowsSetup } from './guest/windows/setup.js';
 // Host layer
 export { type AtomicFs, atomicWrite, realFs } from './host/atomic.js';
 export { LocalHost } from './host/local.js';

@@ -16,9 +16,11 @@ import { fileText, loaderFileOrder } from '../inventory/collect.js';
 import { installedQuirks, lockoutReason } from '../inventory/gpus.js';
 import { RC_CONF_FILES } from '../inventory/probes.js';
 import type { GpuGroup, Inventory } from '../inventory/types.js';
+import { quirkChain } from '../patch/quirks/advice.js';
 import { installedWindow, sizeText } from '../patch/quirks/words.js';
 import type { JournalEntry } from '../plan/journal.js';
 import { type BootEffect, type CommandStep, makeFileEdit, type Plan } from '../plan/types.js';
+import { type GuestOs, windowsAttach } from './windows.js';
 
 export interface AttachOptions {
   vm?: string;
@@ -31,6 +33,8 @@ export interface AttachOptions {
   force?: boolean;
   /** Replace a non-UEFI loader (bhyveload, grub) with loader="uefi"; without it the loader is kept, with a note. */
   setLoaderUefi?: boolean;
+  /** windows: the Windows settings (src/attach/windows.ts); auto (default) detects a Windows guest config. */
+  guestOs?: GuestOs;
 }
 
 /** What attach says when it keeps a guest's bhyveload/grub loader (passthrough of a GPU wants UEFI). */
@@ -204,10 +208,19 @@ export function buildAttachPlan(inv: Inventory, gpu: GpuGroup, opts: AttachOptio
     steps: [],
     notes,
   };
+  const win = windowsAttach(inv, gpu, opts, opts.vm ? findVmConfig(inv, opts.vm) : undefined);
+  if (win) {
+    notes.push(...win.notes);
+    const base = after.get(LOADER_CONF) ?? files.find((f) => f.path === LOADER_CONF)?.text ?? '';
+    if (win.loaderConf && win.loaderConf(base) !== base) after.set(LOADER_CONF, win.loaderConf(base));
+  }
   for (const [path, text] of after) {
     const before = files.find((f) => f.path === path)?.text;
+    const hide = win?.loaderConf && path === LOADER_CONF ? ', hide the hypervisor from guests' : '';
     if (before !== text)
-      plan.steps.push(makeFileEdit(path, before, text, 'reserve the GPU functions for ppt(4) at boot'));
+      plan.steps.push(
+        makeFileEdit(path, before, text, `reserve the GPU functions for ppt(4) at boot${hide}`),
+      );
   }
   if (opts.vm) {
     const vm = findVmConfig(inv, opts.vm);
@@ -230,7 +243,7 @@ export function buildAttachPlan(inv: Inventory, gpu: GpuGroup, opts: AttachOptio
           vm.path,
           vm.text,
           mmio64.text,
-          `give every GPU function to ${vm.name} on guest slot ${g.slot}`,
+          `give every GPU function to ${vm.name} on guest slot ${g.slot}${mmio64.text !== g.text ? ', with the 64-bit MMIO window the GPU needs' : ''}`,
         ),
       );
   }
@@ -372,11 +385,18 @@ function guestMmio64(inv: Inventory, gpu: GpuGroup, text: string): { text: strin
   if (need <= MEMSIZE64) return { text, notes: [] };
   const quirks = installedQuirks(inv.host);
   const window = installedWindow(quirks);
-  if (!quirks.some((q) => q.startsWith('mmio64=')) || window < need)
+  // The mmio64 quirk makes bhyve read pci.mmio64_size at start-up, so any installed mmio64=SIZE can be
+  // given the window this GPU needs, larger or smaller than the built-in default.
+  if (!quirks.some((q) => q.startsWith('mmio64=')))
     return {
       text,
       notes: [
-        `GPU ${gpu.id} needs a ${formatBytes(need)} 64-bit MMIO window; the installed bhyve has ${formatBytes(window)}: bhyve-gpu patch --src /usr/local/bhyve-gpu/src --quirk intpin,mmio64=${sizeText(need)}, then build and install`,
+        `GPU ${gpu.id} needs a ${formatBytes(need)} 64-bit MMIO window; the installed bhyve has ${formatBytes(window)}; add the mmio64 quirk, then run this attach again: ${quirkChain(
+          quirks,
+          [`mmio64=${sizeText(need)}`],
+        )
+          .map((c) => c.join(' '))
+          .join(' && ')}`,
       ],
     };
   const set = withMmio64Option(text, sizeText(need));

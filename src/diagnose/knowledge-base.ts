@@ -69,13 +69,7 @@ export function checkSignatures(signatures: Signature[]): string[] {
       if (s.anchor !== undefined && !ex.includes(s.anchor))
         problems.push(`${s.id}: example lacks the anchor ${s.anchor}: ${ex}`);
     }
-    // Windows signatures belong to the windows lane (CONTRACTS.md), which gives them their commands.
-    if (
-      s.severity !== 'info' &&
-      !s.sources.includes('windows') &&
-      s.commands === undefined &&
-      s.noCommand === undefined
-    )
+    if (s.severity !== 'info' && s.commands === undefined && s.noCommand === undefined)
       problems.push(`${s.id}: neither commands nor noCommand`);
     if (s.commands !== undefined && s.noCommand !== undefined)
       problems.push(`${s.id}: both commands and noCommand`);

@@ -57,6 +57,10 @@ export type InputKind =
   | 'nvidia-smi'
   | 'xorg'
   | 'lspci'
+  // Windows guest captures (src/diagnose/windows.ts)
+  | 'windows-check'
+  | 'windows-pnp-json'
+  | 'pnputil'
   | 'unknown';
 
 export interface Evidence {

@@ -7,7 +7,17 @@ import type { SmiGpu, SmiResult } from './nvidia-smi.js';
 export type Answer = 'yes' | 'no' | 'unknown';
 
 export interface GuestCheckItem {
-  id: 'gpu-visible' | 'interrupt-pin' | 'irq' | 'msi' | 'driver-bound' | 'driver-initialised' | 'memory';
+  id:
+    | 'gpu-visible'
+    | 'interrupt-pin'
+    | 'irq'
+    | 'msi'
+    | 'driver-bound'
+    | 'driver-initialised'
+    | 'memory'
+    // Windows guests (src/guest/windows/check.ts)
+    | 'problem-code'
+    | 'hypervisor-hidden';
   /** The GPU (sysfs address) the answer is about; absent for gpu-visible. */
   device?: string;
   question: string;

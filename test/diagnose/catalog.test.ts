@@ -62,8 +62,7 @@ describe('message catalogs', () => {
     const kb = loadKnowledgeBase();
     assert.ok(kb.length >= 300, String(kb.length));
     for (const s of kb)
-      if (s.severity !== 'info' && !s.sources.includes('windows'))
-        assert.ok((s.commands === undefined) !== (s.noCommand === undefined), s.id);
+      if (s.severity !== 'info') assert.ok((s.commands === undefined) !== (s.noCommand === undefined), s.id);
   });
 
   it('advises only bhyve-gpu commands that the real CLI parses', async () => {
@@ -100,7 +99,7 @@ describe('diagnose findings on the corpus carry runnable commands', () => {
         const report = diagnoseText([{ name, text }], { vm: 'xdev', gpu: '1/0/0' });
         logs++;
         for (const f of report.findings) {
-          if (f.severity !== 'info' && !f.id.startsWith('guest.windows'))
+          if (f.severity !== 'info')
             assert.ok(f.commands !== undefined || f.noCommand !== undefined, `${name}: ${f.id}`);
           for (const argv of f.commands ?? [])
             if (argv[0] === 'bhyve-gpu') {

@@ -251,7 +251,8 @@ describe('guest check points at the quirks for RmInitAdapter 0x31/0x23', () => {
     const advice = rmInitQuirkAdvice([line]);
     assert.ok(advice);
     assert.match(advice.fix, /VBIOS POST \(0x31\).*not established/);
-    assert.deepEqual(advice.commands[0]?.slice(-2), ['--quirk', 'intpin,nvidia-mirror,hide-hypervisor']);
+    assert.deepEqual(advice.commands[0]?.slice(0, 2), ['bhyve-gpu', 'source']);
+    assert.deepEqual(advice.commands[1]?.slice(-2), ['--quirk', 'intpin,nvidia-mirror,hide-hypervisor']);
     for (const argv of advice.commands.filter((a) => a[0] === 'bhyve-gpu'))
       assert.deepEqual(await parseArgv(argv), { ok: true }, argv.join(' '));
     assert.equal(rmInitQuirkAdvice(['RmInitAdapter failed! (0x11:0x45:1234)']), undefined);

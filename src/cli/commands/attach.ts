@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { checkRom, shFileVerifier } from '../../attach/guards.js';
 import { type AttachOptions, buildAttachPlan } from '../../attach/plan.js';
 import { openHost } from '../../host/open.js';
@@ -25,6 +25,13 @@ Examples:
   bhyve-gpu attach 2/0/0 --vm cuda --remove-stale --set-loader-uefi --yes
   bhyve-gpu attach 1/0/0 --vm xdev --rom /vms/roms/p4.rom --json
   bhyve-gpu attach 1/0/0 --check                   # exit 3 when changes are pending
+  bhyve-gpu attach 10de:2684 --vm win11 --guest-os windows --yes
+
+Windows guests (--guest-os windows, or a config like vm-bhyve's windows template: utctime="no",
+ahci-hd disks, e1000 NICs, a name with "win"): also hw.vmm.hide_hypervisor="1" in /boot/loader.conf when
+the installed vmm.ko has the hide-hypervisor quirk, and bhyve_options="-o pci.mmio64_size=SIZE" when the
+GPU's BARs need a 64-bit window over 32 GiB and the installed bhyve has the mmio64 quirk; otherwise the
+plan prints the commands that add the quirk. See docs/windows.md.
 
 ${PLAN_EXIT_HELP}`;
 
@@ -41,6 +48,14 @@ export function register(program: Command): void {
     .option(
       '--set-loader-uefi',
       'switch a guest\'s bhyveload/grub loader to loader="uefi" (it may then need reinstalling to boot)',
+    )
+    .addOption(
+      new Option(
+        '--guest-os <os>',
+        'windows: hide the hypervisor, size the MMIO window (auto: detect from --vm)',
+      )
+        .choices(['auto', 'windows', 'linux', 'other'])
+        .default('auto'),
     );
   addPlanFlags(cmd)
     .addHelpText('after', HELP)

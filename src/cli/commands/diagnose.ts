@@ -5,6 +5,12 @@ import { diagnoseStreams } from '../../diagnose/engine.js';
 import { formatReport } from '../../diagnose/format.js';
 import { type InputProbe, looksBinary, probeInput } from '../../diagnose/input-check.js';
 import type { DiagnoseReport } from '../../diagnose/types.js';
+import {
+  diagnoseWindowsFiles,
+  isWindowsCapture,
+  mergeReports,
+  takeWindowsStdin,
+} from '../../diagnose/windows-inputs.js';
 import { ToolError } from '../../errors.js';
 import { EXIT, globals, note, out, printJson, style } from '../output.js';
 
@@ -21,6 +27,7 @@ Examples:
   bhyve-gpu diagnose --gpu 1/0/0 --vm xdev guest-kern.log
   journalctl -k -b | bhyve-gpu diagnose
   bhyve-gpu diagnose /vm/win10/vm-bhyve.log bhyve-stderr.txt --json
+  bhyve-gpu diagnose check.json problem.txt   # Windows guest: check script JSON, pnputil text
   ssh guest dmesg | bhyve-gpu diagnose -
 
 Exit codes:
@@ -119,7 +126,13 @@ export function register(program: Command): void {
         }
         names = ['-'];
       }
+      // Windows guest captures (docs/windows.md) are documents, not logs: read apart, merged below.
+      const windowsFiles: string[] = [];
+      for (const n of names) if (n !== '-' && (await isWindowsCapture(n))) windowsFiles.push(n);
+      const windows = await diagnoseWindowsFiles(windowsFiles);
+      names = names.filter((n) => !windowsFiles.includes(n));
       const inputs = await openInputs(names);
+      await takeWindowsStdin(inputs, windows);
       const probes = inputs.map((input) => probeInput(input.stream));
       let report: DiagnoseReport;
       try {
@@ -137,11 +150,13 @@ export function register(program: Command): void {
         }
         throw e;
       }
-      checkInputs(
-        inputs.map((input) => (input.name === '<stdin>' ? 'stdin' : input.name)),
-        probes,
-        report,
-      );
+      if (inputs.length > 0)
+        checkInputs(
+          inputs.map((input) => (input.name === '<stdin>' ? 'stdin' : input.name)),
+          probes,
+          report,
+        );
+      report = mergeReports(report, windows);
       if (g.json)
         printJson({
           schemaVersion: report.schemaVersion,

@@ -17,6 +17,7 @@ import {
 import { openHost } from '../../host/open.js';
 import { SCHEMA_VERSION } from '../../version.js';
 import { EXIT, globals, note, out, printJson } from '../output.js';
+import { type WindowsCheckFlags, windowsCheck, windowsScript, windowsSetup } from './guest-windows.js';
 
 const CHECK_HELP = `
 Reads /sys/bus/pci/devices/* (vendor, device, class, config, irq, resource, driver), nvidia-smi and the
@@ -28,6 +29,11 @@ Examples:
   bhyve-gpu guest check
   bhyve-gpu guest check --json
   bhyve-gpu --host guest-snapshot.json guest check
+  bhyve-gpu guest check --from bhyve-gpu-check.json --vm win11   # a Windows guest's capture, on the host
+
+Windows guests: run the script of 'bhyve-gpu guest script --windows' in the guest and read its JSON (or a
+'Get-PnpDevice | ConvertTo-Json' capture, or 'pnputil /enum-devices /problem' text) with --from on the host;
+--vm and --gpu fill in the host commands of the fixes (see docs/windows.md).
 
 Exit codes:
   0  an NVIDIA GPU is visible and the driver initialised it
@@ -45,6 +51,7 @@ Examples:
   bhyve-gpu guest setup --distro ubuntu-24.04 --gpu 10de:1bb3
   bhyve-gpu guest setup --format cloud-init --distro debian-12 --gpu 10de:2331 > user-data
   sudo bhyve-gpu guest setup --run --yes
+  bhyve-gpu guest setup --windows --gpu 10de:1e07 > setup-nvidia.ps1   # a Windows guest (docs/windows.md)
 
 Exit codes:
   0  script printed (or run and it succeeded)
@@ -64,7 +71,7 @@ interface SetupFlags {
 export function register(program: Command): void {
   const guest = program
     .command('guest')
-    .description('inside a Linux guest: check the GPU, set up the driver')
+    .description('inside a guest: check the GPU, set up the driver (Windows: from a capture)')
     .addHelpText(
       'after',
       `
@@ -81,15 +88,25 @@ Exit codes: see 'bhyve-gpu guest check --help' and 'bhyve-gpu guest setup --help
     .action(() => {
       // `bhyve-gpu guest` alone: say which subcommands exist, as a usage error.
       process.stderr.write(guest.helpInformation());
-      process.stderr.write('error: missing subcommand: check or setup\n');
+      process.stderr.write('error: missing subcommand: check, setup or script\n');
       process.exitCode = 2;
     });
   guest
     .command('check')
     .description('is the passed-through NVIDIA GPU visible, interrupt-capable and driven?')
+    .option(
+      '--from <file>',
+      'read a Windows guest capture (check script JSON, Get-PnpDevice JSON, pnputil text)',
+    )
+    .option('--vm <name>', 'with --from: the vm-bhyve guest, for the fix commands')
+    .option('--gpu <id>', 'with --from: the host GPU (bhyve ID or vendor:device) for the fix commands')
+    .option('--src <dir>', 'with --from: the FreeBSD source tree for the fix commands')
     .addHelpText('after', CHECK_HELP)
-    .action(async (_opts: unknown, cmd: Command) => {
+    .action(async (opts: WindowsCheckFlags, cmd: Command) => {
       const g = globals(cmd);
+      if (opts.from !== undefined) return windowsCheck({ ...opts, from: opts.from }, g.json === true);
+      if (opts.vm !== undefined || opts.gpu !== undefined || opts.src !== undefined)
+        throw new UsageError('--vm, --gpu and --src go with --from (a Windows capture)');
       const host = await openHost(g.host, g.root);
       try {
         const report = await guestCheck(host);
@@ -114,9 +131,20 @@ Exit codes: see 'bhyve-gpu guest check --help' and 'bhyve-gpu guest setup --help
     .addOption(new Option('--format <format>', 'output').choices(['script', 'cloud-init']).default('script'))
     .option('--run', 'run the script on the host (needs root and --yes)')
     .option('--yes', 'confirm --run')
+    .option('--windows', 'a Windows guest: print the driver steps and PowerShell install script')
+    .option('--from <file>', 'with --windows: take the GPU from a Windows guest capture')
     .addHelpText('after', SETUP_HELP)
-    .action(async (opts: SetupFlags, cmd: Command) => {
+    .action(async (opts: SetupFlags & { windows?: boolean; from?: string }, cmd: Command) => {
       const g = globals(cmd);
+      if (opts.windows)
+        return windowsSetup(
+          {
+            ...opts,
+            format: cmd.getOptionValueSource('format') === 'default' ? undefined : opts.format,
+          },
+          g.json === true,
+        );
+      if (opts.from !== undefined) throw new UsageError('--from goes with --windows');
       if (opts.run && opts.format !== 'script') throw new UsageError('--run needs --format script');
       if (opts.run && !opts.yes)
         throw new UsageError(
@@ -148,5 +176,28 @@ Exit codes: see 'bhyve-gpu guest check --help' and 'bhyve-gpu guest setup --help
       } finally {
         await host.close();
       }
+    });
+  guest
+    .command('script')
+    .description('print the PowerShell script that captures a Windows guest for guest check --from')
+    .option('--windows', 'the Windows guest script (the only kind: Linux guests run bhyve-gpu itself)')
+    .addHelpText(
+      'after',
+      `
+Prints check.ps1: run it in the Windows guest (PowerShell 5.1 or 7, administrator), copy its JSON to the
+host, and read it with 'bhyve-gpu guest check --from FILE' or 'bhyve-gpu diagnose FILE'.
+
+Examples:
+  bhyve-gpu guest script --windows > check.ps1
+  # in the guest: powershell -NoProfile -ExecutionPolicy Bypass -File .\\check.ps1 -OutFile check.json
+  bhyve-gpu guest check --from check.json --vm win11`,
+    )
+    .action((opts: { windows?: boolean }) => {
+      if (!opts.windows)
+        throw new UsageError(
+          'guest script needs --windows',
+          'Linux guests run bhyve-gpu guest check directly (or scripts/capture-guest.sh)',
+        );
+      process.stdout.write(windowsScript());
     });
 }

@@ -6,6 +6,22 @@
  */
 export const QUIRK_SRC = '/usr/local/bhyve-gpu/src';
 
+/**
+ * The commands that give the installed bhyve more quirks: source (a no-op when the tree already holds the
+ * branch), patch with the quirks it has plus the new ones (a new mmio64=SIZE replaces an older one), build,
+ * install. `have` empty means the INTPIN quirk alone, as `patch` does by default.
+ */
+export function quirkChain(have: readonly string[], add: readonly string[], src = QUIRK_SRC): string[][] {
+  const words = [...new Set([...(have.length ? have : ['intpin']), ...add])];
+  const kept = words.filter((w) => !w.startsWith('mmio64=') || add.includes(w));
+  return [
+    ['bhyve-gpu', 'source', '--src', src],
+    ['bhyve-gpu', 'patch', '--src', src, '--quirk', kept.join(',')],
+    ['bhyve-gpu', 'build', '--src', src],
+    ['bhyve-gpu', 'install', '--src', src, '--yes'],
+  ];
+}
+
 const RM_INIT = /RmInitAdapter failed! \(0x(31|23):/;
 
 export interface QuirkAdvice {
@@ -26,11 +42,6 @@ export function rmInitQuirkAdvice(
     : '';
   return {
     fix: `RmInitAdapter failed at ${stage}; cause not established under bhyve. On the host: build bhyve with the NVIDIA config-space mirror and vmm.ko with the hide-hypervisor switch, reboot, retry; if it persists run sysctl hw.vmm.hide_hypervisor=1 and start the guest again; last, pass a dumped VBIOS with the passthru rom= option${ruledOut}`,
-    commands: [
-      ['bhyve-gpu', 'patch', '--src', QUIRK_SRC, '--quirk', 'intpin,nvidia-mirror,hide-hypervisor'],
-      ['bhyve-gpu', 'build', '--src', QUIRK_SRC],
-      ['bhyve-gpu', 'install', '--src', QUIRK_SRC, '--yes'],
-      ['shutdown', '-r', 'now'],
-    ],
+    commands: [...quirkChain(installed, ['nvidia-mirror', 'hide-hypervisor']), ['shutdown', '-r', 'now']],
   };
 }
