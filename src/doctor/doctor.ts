@@ -1,6 +1,8 @@
+import { detectPlatform } from '../host/platform.js';
 import type { Host } from '../host/types.js';
 import { fileText } from '../inventory/collect.js';
 import { scanHost } from '../inventory/inventory.js';
+import { UNKNOWN_NO_COMMAND } from './advice.js';
 import { gpuChecks } from './checks/gpu.js';
 import { cpuVirtualisation, hostOs, installedBhyve, iommu, stalePptdevs, vmmLoad } from './checks/host.js';
 import { guestLogChecks, vmChecks } from './checks/vm.js';
@@ -19,8 +21,20 @@ export const CHECKS: readonly Check[] = [
   guestLogChecks,
 ];
 
+/**
+ * Every check, in order. On a system that is not FreeBSD only host.os is reported: the FreeBSD checks
+ * would be a list of UNKNOWNs that hides the real answer. An UNKNOWN that a check left without advice
+ * says why no command helps.
+ */
 export function runChecks(ctx: DoctorContext): CheckResult[] {
-  return CHECKS.flatMap((c) => c(ctx));
+  const os = hostOs(ctx);
+  if (os.some((r) => r.status === 'FAIL') && (ctx.platform?.os === 'linux' || ctx.inventory.host.sysname))
+    return os;
+  return CHECKS.flatMap((c) => c(ctx)).map((r) =>
+    r.status === 'UNKNOWN' && !r.commands?.length && !r.noCommand
+      ? { ...r, noCommand: UNKNOWN_NO_COMMAND }
+      : r,
+  );
 }
 
 export function vmContext(ctx: Pick<DoctorContext, 'inventory'>, name: string): VmContext {
@@ -33,11 +47,17 @@ export function vmContext(ctx: Pick<DoctorContext, 'inventory'>, name: string): 
 
 export async function doctor(
   host: Host,
-  options: { vm?: string; guestFindings?: DoctorContext['guestFindings'] } = {},
+  options: {
+    vm?: string;
+    guestFindings?: DoctorContext['guestFindings'];
+    guestLogRefused?: DoctorContext['guestLogRefused'];
+  } = {},
 ) {
   const inventory = await scanHost(host);
   const ctx: DoctorContext = { inventory };
+  if (inventory.host.sysname === undefined) ctx.platform = await detectPlatform(host);
   if (options.vm) ctx.vm = vmContext(ctx, options.vm);
   if (options.guestFindings) ctx.guestFindings = options.guestFindings;
+  if (options.guestLogRefused) ctx.guestLogRefused = options.guestLogRefused;
   return { inventory, results: runChecks(ctx) };
 }

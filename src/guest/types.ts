@@ -7,7 +7,15 @@ import type { SmiGpu, SmiResult } from './nvidia-smi.js';
 export type Answer = 'yes' | 'no' | 'unknown';
 
 export interface GuestCheckItem {
-  id: 'gpu-visible' | 'interrupt-pin' | 'irq' | 'msi' | 'driver-bound' | 'driver-initialised' | 'memory';
+  id:
+    | 'guest-os'
+    | 'gpu-visible'
+    | 'interrupt-pin'
+    | 'irq'
+    | 'msi'
+    | 'driver-bound'
+    | 'driver-initialised'
+    | 'memory';
   /** The GPU (sysfs address) the answer is about; absent for gpu-visible. */
   device?: string;
   question: string;

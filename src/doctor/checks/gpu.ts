@@ -1,14 +1,19 @@
 import { idPair } from '../../bhyve/ids.js';
 import { formatBytes } from '../../bhyve/mmio.js';
 import type { GpuGroup } from '../../inventory/types.js';
+import { attachArgv, intpinChain, REBOOT } from '../advice.js';
 import { type Check, type CheckResult, type DoctorContext, result } from '../types.js';
 
 const PATCH_FIX =
-  'bhyve-gpu source && bhyve-gpu patch --src /usr/local/bhyve-gpu/src && bhyve-gpu build --src /usr/local/bhyve-gpu/src && bhyve-gpu install --src /usr/local/bhyve-gpu/src --yes';
+  'build and install a bhyve with the NVIDIA INTPIN quirk (fetch the source for this release, patch, build, install), then restart the guest';
 
-/** The attach flags a fix needs: the guest, and --remove-stale while a stale entry would block it. */
-function vmHint(ctx: DoctorContext): string {
-  return `${ctx.vm ? ` --vm ${ctx.vm.name}` : ' --vm <name>'}${ctx.inventory.stale.length ? ' --remove-stale' : ''}`;
+const CONSOLE_NO_COMMAND =
+  'this GPU is the host console: bhyve-gpu never reserves it; use a serial console or another GPU for the host first';
+
+/** attach for this GPU (with --vm when doctor checks a VM), or why none: the console is never proposed. */
+function attachFix(g: GpuGroup, ctx: DoctorContext, options: { now?: boolean } = {}) {
+  const argv = attachArgv(ctx.inventory, g, { vm: ctx.vm?.name, ...options });
+  return argv ? { commands: [argv] } : { noCommand: CONSOLE_NO_COMMAND };
 }
 
 function reserved(g: GpuGroup, ctx: DoctorContext): CheckResult {
@@ -18,7 +23,11 @@ function reserved(g: GpuGroup, ctx: DoctorContext): CheckResult {
     (f) =>
       `${f.device.bhyveId} ${idPair(f.device)} ${f.device.driver ?? 'none'}${f.device.unit ?? ''}: ${f.state}`,
   );
-  const fix = `bhyve-gpu attach ${g.id}${vmHint(ctx)} --yes, then reboot`;
+  const fix = g.consoleGpu
+    ? 'do not reserve the host console'
+    : `reserve every function of ${g.id} (pptdevs, vmm_load) with bhyve-gpu attach, then reboot`;
+  const attach = attachFix(g, ctx);
+  const attachReboot = attach.commands ? { commands: [...attach.commands, REBOOT] } : attach;
   if (ctx.inventory.host.pptdevs === undefined)
     return result(id, title, 'UNKNOWN', [...ev, 'loader.conf not available']);
   if (g.functions.every((f) => f.state === 'ppt-attached')) {
@@ -32,7 +41,8 @@ function reserved(g: GpuGroup, ctx: DoctorContext): CheckResult {
           ...ev,
           `on ppt but not in pptdevs (bound at runtime?): ${unlisted.map((f) => f.device.bhyveId).join(' ')}; lost at reboot`,
         ],
-        fix,
+        `reserve ${g.id} in pptdevs so that it stays on ppt after a reboot`,
+        attach,
       );
     return result(id, title, 'PASS', ev);
   }
@@ -51,8 +61,11 @@ function reserved(g: GpuGroup, ctx: DoctorContext): CheckResult {
           : 'reserved in pptdevs: a reboot is pending',
       ],
       late
-        ? 'sysrc -f /boot/loader.conf vmm_load=YES && reboot'
-        : 'reboot (or bhyve-gpu attach --now to bind without a reboot)',
+        ? 'set vmm_load="YES" in /boot/loader.conf, then reboot'
+        : `reboot, or bind them now without a reboot (attach --now loads vmm.ko first when it is not loaded)`,
+      late
+        ? { commands: [['sysrc', '-f', '/boot/loader.conf', 'vmm_load=YES'], REBOOT] }
+        : attachFix(g, ctx, { now: true }),
     );
   }
   return result(
@@ -61,6 +74,7 @@ function reserved(g: GpuGroup, ctx: DoctorContext): CheckResult {
     'FAIL',
     [...ev, `not in pptdevs: ${missing.map((f) => f.device.bhyveId).join(' ')}`],
     fix,
+    attachReboot,
   );
 }
 
@@ -70,10 +84,14 @@ function interrupts(g: GpuGroup, ctx: DoctorContext): CheckResult {
   if (!g.capabilitiesKnown) return result(id, title, 'UNKNOWN', ['pciconf -c capability lines not captured']);
   const ev = [`MSI: ${g.msi ? 'yes' : 'no'}, MSI-X: ${g.msix ? 'yes' : 'no'}`];
   if (!g.msi && !g.msix)
-    return result(id, title, 'WARN', [
-      ...ev,
-      'no MSI or MSI-X: the guest must use legacy INTx, which bhyve passthru does not route',
-    ]);
+    return result(
+      id,
+      title,
+      'WARN',
+      [...ev, 'no MSI or MSI-X: the guest must use legacy INTx, which bhyve passthru does not route'],
+      'pass a device with MSI or MSI-X',
+      { noCommand: 'a property of the device: no command adds MSI' },
+    );
   if (g.intpinQuirk === 'not-needed') return result(id, title, 'PASS', ev);
   const bhyve = ctx.inventory.host.bhyve;
   const quirk = bhyve.manifest?.patches.some((p) => /intpin/i.test(p.name));
@@ -91,6 +109,7 @@ function interrupts(g: GpuGroup, ctx: DoctorContext): CheckResult {
     g.intpinQuirk === 'required' ? 'FAIL' : 'WARN',
     [...ev, `installed bhyve: ${bhyve.state}`],
     PATCH_FIX,
+    { commands: intpinChain() },
   );
 }
 
@@ -117,6 +136,7 @@ function mmio(g: GpuGroup): CheckResult {
       'FAIL',
       [...ev, ...over],
       "this GPU cannot be passed to a bhyve guest as is: bhyve's 64-bit window is 32 GiB (PCI_EMUL_MEMSIZE64); use a board with a smaller BAR1 or shrink it (Resizable BAR off)",
+      { noCommand: 'the BAR size is set by the board and its firmware (Resizable BAR), not by a command' },
     );
   }
   if (big.length)
@@ -126,6 +146,7 @@ function mmio(g: GpuGroup): CheckResult {
       'WARN',
       [...ev, `large BAR: ${big.join(', ')}: it takes most of bhyve's 32 GiB 64-bit window`],
       'enable Above 4G decoding in the host firmware; give this guest no second large-BAR device (one 32 GiB BAR fills the whole window)',
+      { noCommand: 'a firmware setting (Above 4G decoding) and a choice of devices' },
     );
   return result(id, title, 'PASS', ev);
 }
@@ -139,6 +160,7 @@ function consoleGpu(g: GpuGroup): CheckResult[] {
       'WARN',
       ['dmesg.boot: this GPU is the boot video device'],
       'pass a GPU that is not the console, or use a serial/other console before reserving it',
+      { noCommand: CONSOLE_NO_COMMAND },
     ),
   ];
 }
@@ -154,8 +176,18 @@ export const gpuChecks: Check = (ctx) => {
         inv.unknown.filter((u) => u.startsWith('pciconf')),
       ),
     ];
-  if (inv.gpus.length === 0) return [result('gpu', 'GPUs', 'FAIL', ['no PCI display-class device found'])];
+  if (inv.gpus.length === 0)
+    return [
+      result('gpu', 'GPUs', 'FAIL', ['no PCI display-class device found'], 'install a GPU in the host', {
+        noCommand: 'hardware: no GPU on this host',
+      }),
+    ];
   return inv.gpus
     .filter((g) => !g.consoleGpu || inv.gpus.length === 1 || g.functions.some((f) => f.reserved))
-    .flatMap((g) => [reserved(g, ctx), interrupts(g, ctx), mmio(g), ...consoleGpu(g)]);
+    .flatMap((g) =>
+      // The console GPU is shown (with its warning) but never measured as a passthrough candidate.
+      g.consoleGpu && !g.functions.some((f) => f.reserved)
+        ? consoleGpu(g)
+        : [reserved(g, ctx), interrupts(g, ctx), mmio(g), ...consoleGpu(g)],
+    );
 };
