@@ -205,7 +205,7 @@ export function buildAttachPlan(inv: Inventory, gpu: GpuGroup, opts: AttachOptio
     notes.push(
       opts.now
         ? 'pptdevs takes effect at every boot from now on'
-        : 'reboot for pptdevs to take effect (or run again with --now)',
+        : `reboot for pptdevs to take effect (or bind now, without a reboot: bhyve-gpu attach ${gpu.id} --now --yes)`,
     );
   return plan;
 }

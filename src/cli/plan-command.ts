@@ -16,7 +16,7 @@ export interface PlanFlags {
 export function addPlanFlags(cmd: Command): Command {
   return cmd
     .option('--dry-run', 'show the plan and change nothing (the default without --yes)')
-    .option('--yes', 'apply the plan (journaled, with backups; undo with bhyve-gpu rollback)')
+    .option('-y, --yes', 'apply the plan (journaled, with backups; undo with bhyve-gpu rollback)')
     .option('--check', 'change nothing; exit 3 when changes are pending, 0 when none');
 }
 

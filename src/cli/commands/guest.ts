@@ -113,7 +113,7 @@ Exit codes: see 'bhyve-gpu guest check --help' and 'bhyve-gpu guest setup --help
     )
     .addOption(new Option('--format <format>', 'output').choices(['script', 'cloud-init']).default('script'))
     .option('--run', 'run the script on the host (needs root and --yes)')
-    .option('--yes', 'confirm --run')
+    .option('-y, --yes', 'confirm --run')
     .addHelpText('after', SETUP_HELP)
     .action(async (opts: SetupFlags, cmd: Command) => {
       const g = globals(cmd);

@@ -120,7 +120,7 @@ export function register(program: Command): void {
       ]),
     )
     .option('--dry-run', 'show the whole plan and change nothing (works without a terminal)')
-    .option('--yes', 'apply without asking')
+    .option('-y, --yes', 'apply without asking')
     .addHelpText('after', HELP)
     .action(async (opts: SetupOptions, c: Command) => {
       const g = globals(c);

@@ -27,7 +27,7 @@ export function register(program: Command): void {
     .requiredOption('-o, --output <file>', 'where to write the snapshot (- for stdout)')
     .option(
       '--redact',
-      'drop values of secret-looking keys (*password*, *secret*, *_key) in config files (default)',
+      'drop values of secret-looking keys (*password*, *secret*, *_key) in config files',
       true,
     )
     .option('--no-redact', 'keep every value')
