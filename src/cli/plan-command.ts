@@ -72,6 +72,7 @@ export async function showOrApply(
     );
   const result = await applyPlan(host, plan, {
     command: options.command,
+    argv: commandArgv(),
     onProgress: (line) => note(line),
     ...(options.verify ? { verify: options.verify } : {}),
   });
@@ -91,4 +92,9 @@ export async function showOrApply(
 /** The CLI line as typed, kept in the journal. */
 export function commandLine(): string {
   return ['bhyve-gpu', ...process.argv.slice(2)].join(' ');
+}
+
+/** The CLI argv as typed, kept in the journal: the command that finishes an interrupted entry. */
+export function commandArgv(): string[] {
+  return ['bhyve-gpu', ...process.argv.slice(2)];
 }

@@ -2,9 +2,13 @@ import { detectPlatform } from '../host/platform.js';
 import type { Host } from '../host/types.js';
 import { fileText } from '../inventory/collect.js';
 import { scanHost } from '../inventory/inventory.js';
+import { JOURNAL_DIR } from '../plan/journal.js';
+import { LOCK_PATH } from '../plan/lock.js';
+import { interruptedEntries, lockHeldByLiveRun } from '../plan/recover.js';
 import { UNKNOWN_NO_COMMAND } from './advice.js';
 import { gpuChecks } from './checks/gpu.js';
 import { cpuVirtualisation, hostOs, installedBhyve, iommu, stalePptdevs, vmmLoad } from './checks/host.js';
+import { interruptedJournal } from './checks/journal.js';
 import { guestLogChecks, vmChecks } from './checks/vm.js';
 import type { Check, CheckResult, DoctorContext, VmContext } from './types.js';
 
@@ -19,6 +23,7 @@ export const CHECKS: readonly Check[] = [
   gpuChecks,
   vmChecks,
   guestLogChecks,
+  interruptedJournal,
 ];
 
 /**
@@ -56,6 +61,12 @@ export async function doctor(
   const inventory = await scanHost(host);
   const ctx: DoctorContext = { inventory };
   if (inventory.host.sysname === undefined) ctx.platform = await detectPlatform(host);
+  // A snapshot holds no journal; on a host (or under --root) a killed run's entry is reported.
+  if (host.kind !== 'snapshot' || 'root' in host)
+    if (!(await lockHeldByLiveRun(host, LOCK_PATH))) {
+      const interrupted = await interruptedEntries(host, JOURNAL_DIR);
+      if (interrupted.length) ctx.interrupted = interrupted;
+    }
   if (options.vm) ctx.vm = vmContext(ctx, options.vm);
   if (options.guestFindings) ctx.guestFindings = options.guestFindings;
   if (options.guestLogRefused) ctx.guestLogRefused = options.guestLogRefused;

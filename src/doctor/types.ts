@@ -1,5 +1,6 @@
 import type { Platform } from '../host/platform.js';
 import type { Inventory } from '../inventory/types.js';
+import type { InterruptedEntry } from '../plan/recover.js';
 
 export type CheckStatus = 'PASS' | 'WARN' | 'FAIL' | 'UNKNOWN';
 
@@ -47,6 +48,8 @@ export interface DoctorContext {
     commands?: string[][] | undefined;
     noCommand?: string | undefined;
   }[];
+  /** Journal entries a killed run left half done (see plan/recover.ts). */
+  interrupted?: InterruptedEntry[];
   /** Why the guest log gave no findings at all: empty, blank or binary (diagnose refuses such input). */
   guestLogRefused?: { file: string; reason: string };
 }

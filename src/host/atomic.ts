@@ -19,6 +19,19 @@ export const realFs: AtomicFs = {
   chown: (p, u, g) => fsp.chown(p, u, g),
 };
 
+/** The temp file an atomic write of `path` uses: `.<name>.bhyve-gpu.<8 hex>.tmp` beside it. */
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.bhyve-gpu.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Whether `name` is the temp file of an atomic write of a file called `target` (in the same directory). */
+export function isTempOf(name: string, target: string): boolean {
+  return (
+    name.startsWith(`.${target}.bhyve-gpu.`) &&
+    /^\.bhyve-gpu\.[0-9a-f]{8}\.tmp$/.test(name.slice(target.length + 1))
+  );
+}
+
 /**
  * Write a file so that a reader sees either the old content or the new, never a mix: write a temp file in
  * the same directory, fsync it, rename it over the target, fsync the directory. The target's mode and
@@ -39,7 +52,7 @@ export async function atomicWrite(
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
-  const tmp = join(dirname(path), `.${basename(path)}.bhyve-gpu.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = tempPathFor(path);
   let handle: fsp.FileHandle | undefined;
   try {
     handle = await fs.open(tmp, 'wx', mode);

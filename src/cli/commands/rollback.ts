@@ -115,6 +115,7 @@ Exit codes: 0 rolled back or nothing to do, 1 failure or refused (files changed 
           journalDir: JOURNAL_DIR,
           command,
           ...(preview.id ? { id: preview.id } : {}),
+          onNote: (line) => note(line),
         });
         if (g.json) printJson(previewJson(result.preview, false, result.status, result.message));
         else {

@@ -186,6 +186,7 @@ export function register(program: Command): void {
         if (!isNoop(plan)) {
           const r = await applyPlan(host, plan, {
             command: commandLine(),
+            argv: ['bhyve-gpu', ...process.argv.slice(2)],
             verify: shFileVerifier(plan),
             onProgress: (l) => note(l),
           });
