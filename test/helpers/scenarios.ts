@@ -123,6 +123,98 @@ export function p4NoLoaderConf(): Snapshot {
   return dropFile(example('tesla-p4-15.0'), '/boot/loader.conf');
 }
 
+/** A variant of the healthy P4 host: `edit` changes only what the case needs. */
+function healthyWith(edit: (snap: Snapshot) => void): Snapshot {
+  const snap = p4Healthy();
+  edit(snap);
+  return snap;
+}
+
+const replaceIn = (snap: Snapshot, argv: string[], from: string | RegExp, to: string) =>
+  setCommand(snap, argv, commandOut(snap, argv).replace(from, to));
+
+/** Variants doctor's own tests use, so that their advice runs too. */
+export function variants(): Scenario[] {
+  const conf = '/zdata/vms/xdev/xdev.conf';
+  return [
+    {
+      name: 'p4 no IOMMU table',
+      vm: 'xdev',
+      snapshot: healthyWith((s) => replaceIn(s, ['acpidump', '-t'], /\/\*\n {2}DMAR:[\s\S]*?\*\/\n/, '')),
+    },
+    {
+      name: 'p4 hw.vmm.iommu.enable=0',
+      vm: 'xdev',
+      snapshot: healthyWith((s) =>
+        replaceIn(s, ['sysctl', 'hw.vmm'], 'hw.vmm.iommu.enable: 1', 'hw.vmm.iommu.enable: 0'),
+      ),
+    },
+    {
+      name: 'p4 vmm in kld_list only',
+      vm: 'xdev',
+      snapshot: healthyWith((s) => {
+        s.files['/boot/loader.conf'] = (s.files['/boot/loader.conf'] as string).replace(
+          'vmm_load="YES"\n',
+          '',
+        );
+        s.files['/etc/rc.conf'] = `${s.files['/etc/rc.conf'] as string}kld_list="vmm nmdm"\n`;
+      }),
+    },
+    {
+      name: 'p4 userland moved on since the install (maybe overwritten)',
+      vm: 'xdev',
+      snapshot: healthyWith((s) => {
+        const m = JSON.parse(s.files['/var/db/bhyve-gpu/installed.json'] as string);
+        m.userland = '15.0-RELEASE-p1';
+        s.files['/var/db/bhyve-gpu/installed.json'] = JSON.stringify(m);
+        s.commands = s.commands.filter((c) => c.argv[0] !== 'sha256');
+      }),
+    },
+    {
+      name: 'p4 with a 32 GiB BAR1',
+      vm: 'xdev',
+      snapshot: healthyWith((s) => replaceIn(s, PCICONF, 'size 268435456', 'size 34359738368')),
+    },
+    {
+      name: 'p4 passthru entry that is not a B/S/F',
+      vm: 'xdev',
+      snapshot: healthyWith((s) => {
+        s.files[conf] = `${s.files[conf] as string}passthru1="300/0/0"\n`;
+      }),
+    },
+    {
+      name: 'p4 without acpidump and without IOMMU units',
+      vm: 'xdev',
+      snapshot: healthyWith((s) => {
+        s.commands = s.commands.filter((c) => c.argv[0] !== 'acpidump');
+        s.files['/var/run/dmesg.boot'] = (s.files['/var/run/dmesg.boot'] as string).replace(
+          /^dmar\d.*\n/gm,
+          '',
+        );
+      }),
+    },
+    {
+      name: 'AMD host with IVRS, amdvi disabled',
+      vm: 'xdev',
+      snapshot: healthyWith((s) => replaceIn(s, ['acpidump', '-t'], 'DMAR: Length=168', 'IVRS: Length=208')),
+    },
+    {
+      name: 'p4 reserved, reboot pending (vmm loaded)',
+      vm: 'xdev',
+      snapshot: renameDriver(example('tesla-p4-15.0'), 'pci0:1:0:0', 'vgapci0'),
+    },
+    { name: 'two free GPUs, guest without passthru', vm: 'cuda', snapshot: rtxTwoGpus() },
+  ];
+}
+
+/** The RTX host with a second NVIDIA GPU (a copy of its VGA function at 5/0/0), so "the GPU" is ambiguous. */
+export function rtxTwoGpus(): Snapshot {
+  const snap = example('rtx2080ti-14.3');
+  const pci = commandOut(snap, PCICONF);
+  const block = /^vgapci1@pci0:2:0:0:[^\n]*\n(?:[ \t][^\n]*\n)*/m.exec(pci)?.[0] ?? '';
+  return setCommand(snap, PCICONF, `${pci}${block.replace('vgapci1@pci0:2:0:0:', 'vgapci2@pci0:5:0:0:')}`);
+}
+
 function guestSnapshot(file: string): Snapshot {
   return JSON.parse(readFileSync(join(REPO_ROOT, file), 'utf8')) as Snapshot;
 }
@@ -144,6 +236,12 @@ export function scenarios(): Scenario[] {
     {
       name: 'linux guest snapshot (intpin missing)',
       snapshot: guestSnapshot('test/fixtures/guest/bhyve-ubuntu-p4-intpin-missing.json'),
+      guest: true,
+    },
+    ...variants(),
+    {
+      name: 'linux guest snapshot (H100, real)',
+      snapshot: guestSnapshot('test/fixtures/guest/h100-real/guest-snapshot.json'),
       guest: true,
     },
     {
