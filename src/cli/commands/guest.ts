@@ -79,10 +79,12 @@ Examples:
 Exit codes: see 'bhyve-gpu guest check --help' and 'bhyve-gpu guest setup --help'.`,
     )
     .action(() => {
-      // `bhyve-gpu guest` alone: say which subcommands exist, as a usage error.
+      // `bhyve-gpu guest` alone: say which subcommands exist, as a usage error (a JSON one with --json).
       process.stderr.write(guest.helpInformation());
-      process.stderr.write('error: missing subcommand: check or setup\n');
-      process.exitCode = 2;
+      throw new UsageError(
+        'missing subcommand: check or setup',
+        'bhyve-gpu guest check, or bhyve-gpu guest setup',
+      );
     });
   guest
     .command('check')
