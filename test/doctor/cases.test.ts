@@ -78,6 +78,19 @@ describe('issue 9 case 4: PASS only on evidence', () => {
     assert.ok(m.get('host.cpu')?.noCommand, 'a firmware setting: no command');
   });
 
+  it('what was not read is UNKNOWN: passthru entries without the PCI list, the OS without uname or dmesg.boot', async () => {
+    const noPci = example('tesla-p4-15.0');
+    noPci.commands = noPci.commands.filter((c) => c.argv[0] !== 'pciconf');
+    const m = await checks(noPci, 'xdev');
+    assert.equal(m.get('vm.xdev.passthru')?.status, 'UNKNOWN');
+    assert.ok(m.get('vm.xdev.passthru')?.noCommand);
+    const bare = example('tesla-p4-15.0');
+    bare.commands = bare.commands.filter((c) => !['uname', 'freebsd-version'].includes(c.argv[0] as string));
+    assert.equal((await checks(bare)).has('host.os'), false, 'the dmesg.boot banner says FreeBSD');
+    delete bare.files['/var/run/dmesg.boot'];
+    assert.equal((await checks(bare)).get('host.os')?.status, 'UNKNOWN');
+  });
+
   it('one source of truth for the release: a release read from dmesg.boot is not also "unknown"', () => {
     const snap = example('tesla-p4-15.0');
     snap.commands = snap.commands.filter((c) => c.argv[0] !== 'uname' && c.argv[0] !== 'freebsd-version');

@@ -38,6 +38,13 @@ export const hostOs: Check = ({ inventory, platform }) => {
         { noCommand: 'bhyve passthrough needs different hardware (amd64)' },
       ),
     ];
+  // Nothing said which system this is: not a PASS.
+  if (
+    sysname === undefined &&
+    platform?.os === 'unknown' &&
+    !inventory.host.cpu?.banner?.startsWith('FreeBSD')
+  )
+    return [result('host.os', title, 'UNKNOWN', [platform.evidence])];
   return [];
 };
 

@@ -91,16 +91,24 @@ export const vmChecks: Check = (ctx) => {
         );
     }
     if (groups.size === 0 && gpus.length > 0) problems.push('no passthruN entry names a GPU');
-    out.push(
-      result(
-        `${p}.passthru`,
-        title,
-        problems.length ? 'FAIL' : 'PASS',
-        [...ev, ...problems],
-        problems.length ? `rewrite the passthruN entries with bhyve-gpu attach` : undefined,
-        problems.length ? attachFix : {},
-      ),
-    );
+    if (inv.devices === undefined && problems.length === 0)
+      out.push(
+        result(`${p}.passthru`, title, 'UNKNOWN', [
+          ...ev,
+          'the PCI device list was not read: the entries cannot be checked against the host',
+        ]),
+      );
+    else
+      out.push(
+        result(
+          `${p}.passthru`,
+          title,
+          problems.length ? 'FAIL' : 'PASS',
+          [...ev, ...problems],
+          problems.length ? `rewrite the passthruN entries with bhyve-gpu attach` : undefined,
+          problems.length ? attachFix : {},
+        ),
+      );
   }
   const wired = effectiveValue(a, 'wired_memory');
   out.push(
