@@ -65,6 +65,12 @@ function checkGrammar(action: Command): void {
 
 /** The first argument that is not an option (or an option's value): the command name. */
 function commandName(argv: string[]): string | undefined {
+  const i = commandIndex(argv);
+  return i < 0 ? undefined : argv[i];
+}
+
+/** Where the command name is in argv (-1 when there is none). */
+function commandIndex(argv: string[]): number {
   const withValue = new Set(['--host', '--root', '--color']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -72,9 +78,9 @@ function commandName(argv: string[]): string | undefined {
       i++;
       continue;
     }
-    if (!a.startsWith('-')) return a;
+    if (!a.startsWith('-')) return i;
   }
-  return undefined;
+  return -1;
 }
 
 /** --color WHEN / --no-color, read before parsing so that even usage errors honour them. */
@@ -95,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   if (name === 'help') {
     // `help CMD` is `CMD --help`; `help nosuch` is a usage error, as `nosuch` is.
-    const at = argv.indexOf('help');
+    const at = commandIndex(argv);
     const target = argv.slice(at + 1).find((a) => !a.startsWith('-'));
     if (target === undefined) {
       process.stdout.write(program.helpInformation());
