@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { CommandNotFoundError, FileMissingError, ToolError } from '../errors.js';
-import { type AtomicFs, atomicWrite, realFs, tempPathFor } from './atomic.js';
+import { type AtomicFs, atomicWrite, exclusiveTempPathFor, realFs } from './atomic.js';
 import type { FileStat, Host, RunOptions, RunResult, WriteOptions } from './types.js';
 
 /** Run argv (never through a shell) and collect its output. Shared by LocalHost and SshHost. */
@@ -106,7 +106,7 @@ export class LocalHost implements Host {
    * (link fails with EEXIST when the path exists) and then removed.
    */
   async createExclusive(path: string, content: string): Promise<boolean> {
-    const tmp = tempPathFor(path);
+    const tmp = exclusiveTempPathFor(path);
     let handle: Awaited<ReturnType<AtomicFs['open']>>;
     try {
       handle = await this.fs.open(tmp, 'wx', 0o644);

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
-import { isTempOf } from '../host/atomic.js';
+import { isTempOf, tempOwnerPid } from '../host/atomic.js';
 import type { Host } from '../host/types.js';
 import { entryDir, type JournalEntry, listEntryIds, readEntry } from './journal.js';
 
@@ -89,6 +89,19 @@ export async function lockHeldByLiveRun(host: Host, lockPath: string): Promise<b
   }
 }
 
+/** A lock temp file whose writer may still be running (another run creating the lock right now). */
+function ownerAlive(host: Host, name: string): boolean {
+  const pid = tempOwnerPid(name);
+  if (pid === undefined) return false;
+  if (host.kind === 'ssh') return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
 /**
  * Remove the temp files of interrupted atomic writes (`.<name>.bhyve-gpu.<hex>.tmp`) beside every file an
  * interrupted entry touches, in its journal directory, and beside the lock. Call with the lock held.
@@ -139,7 +152,7 @@ export async function removeInterruptedTemps(
   for (const [dir, names] of byDir) {
     const listing = await host.listDir(dir).catch(() => [] as string[]);
     for (const name of listing)
-      if ([...names].some((t) => isTempOf(name, t))) {
+      if ([...names].some((t) => isTempOf(name, t)) && !ownerAlive(host, name)) {
         await host.removeFile(`${dir}/${name}`);
         removed.push(`${dir}/${name}`);
       }

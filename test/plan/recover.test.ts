@@ -61,6 +61,12 @@ test('doctor and journal show an interrupted entry with the command that undoes 
 
 test('the next run takes over the dead lock (saying so), removes the temp file, and rollback restores exactly', () => {
   const { root, temp } = killedMidApply();
+  // The temp file of a lock a dead run was creating goes; one a live run is creating right now stays.
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+  const deadLockTemp = join(root, `var/db/bhyve-gpu/.lock.bhyve-gpu.p${dead}-beef.tmp`);
+  const liveLockTemp = join(root, `var/db/bhyve-gpu/.lock.bhyve-gpu.p${process.pid}-cafe.tmp`);
+  writeFileSync(deadLockTemp, '{"pid":');
+  writeFileSync(liveLockTemp, '{"pid":');
   const r = cli(['--host', P4, '--root', root, 'rollback', '--yes']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(
@@ -72,6 +78,8 @@ test('the next run takes over the dead lock (saying so), removes the temp file, 
     /removed .*\.xdev\.conf\.bhyve-gpu\.0a1b2c3d\.tmp: the temporary file of an interrupted write/,
   );
   assert.equal(existsSync(temp), false);
+  assert.equal(existsSync(deadLockTemp), false);
+  assert.equal(existsSync(liveLockTemp), true);
   assert.equal(readFileSync(join(root, CONF), 'utf8'), example('tesla-p4-15.0').files[CONF]);
   assert.equal(existsSync(join(root, 'var/db/bhyve-gpu/lock')), false);
 });
