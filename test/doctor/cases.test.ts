@@ -111,6 +111,20 @@ describe('issue 9 case 5: the console GPU is never proposed', () => {
     assert.equal(m.get('gpu.0/2/0.console')?.status, 'WARN');
     assert.equal(m.has('gpu.0/2/0.reserved'), false, 'the console is not measured as a candidate');
   });
+
+  it('the console GPU reserved in pptdevs: FAIL whose fix detaches it, and no advice that completes the reservation', async () => {
+    const snap = example('rtx2080ti-14.3');
+    snap.files['/boot/loader.conf'] = (snap.files['/boot/loader.conf'] as string).replace(
+      'pptdevs="3/0/0"',
+      'pptdevs="0/2/0"',
+    );
+    const m = await checks(snap);
+    assert.equal(m.get('gpu.0/2/0.console')?.status, 'FAIL');
+    assert.deepEqual(m.get('gpu.0/2/0.console')?.commands, [['bhyve-gpu', 'detach', '0/2/0', '--yes']]);
+    assert.equal(m.has('gpu.0/2/0.reserved'), false);
+    const file = writeSnapshot(snap);
+    assert.deepEqual(await adviceProblems([[['bhyve-gpu', 'detach', '0/2/0', '--yes']]], file), []);
+  });
 });
 
 describe('issue 9 case 6: doctor --guest-log on a log diagnose refuses', () => {

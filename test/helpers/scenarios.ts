@@ -204,6 +204,18 @@ export function variants(): Scenario[] {
       snapshot: renameDriver(example('tesla-p4-15.0'), 'pci0:1:0:0', 'vgapci0'),
     },
     { name: 'two free GPUs, guest without passthru', vm: 'cuda', snapshot: rtxTwoGpus() },
+    {
+      name: 'console GPU reserved in pptdevs',
+      vm: 'cuda',
+      snapshot: (() => {
+        const s = example('rtx2080ti-14.3');
+        s.files['/boot/loader.conf'] = (s.files['/boot/loader.conf'] as string).replace(
+          'pptdevs="3/0/0"',
+          'pptdevs="0/2/0"',
+        );
+        return s;
+      })(),
+    },
   ];
 }
 

@@ -153,6 +153,22 @@ function mmio(g: GpuGroup): CheckResult {
 
 function consoleGpu(g: GpuGroup): CheckResult[] {
   if (!g.consoleGpu) return [];
+  const reservedFns = g.functions.filter((f) => f.reserved).map((f) => f.device.bhyveId);
+  // The console reserved in pptdevs: the next boot takes the host's display away. Undo the reservation.
+  if (reservedFns.length)
+    return [
+      result(
+        `gpu.${g.id}.console`,
+        `GPU ${g.id}: not the host console`,
+        'FAIL',
+        [
+          'dmesg.boot: this GPU is the boot video device',
+          `reserved in pptdevs: ${reservedFns.join(' ')}: at the next boot the host loses its console`,
+        ],
+        'stop reserving the console GPU before the next boot',
+        { commands: [['bhyve-gpu', 'detach', g.id, '--yes']] },
+      ),
+    ];
   return [
     result(
       `gpu.${g.id}.console`,
@@ -185,9 +201,8 @@ export const gpuChecks: Check = (ctx) => {
   return inv.gpus
     .filter((g) => !g.consoleGpu || inv.gpus.length === 1 || g.functions.some((f) => f.reserved))
     .flatMap((g) =>
-      // The console GPU is shown (with its warning) but never measured as a passthrough candidate.
-      g.consoleGpu && !g.functions.some((f) => f.reserved)
-        ? consoleGpu(g)
-        : [reserved(g, ctx), interrupts(g, ctx), mmio(g), ...consoleGpu(g)],
+      // The console GPU is shown (with its warning, or a FAIL when reserved) but never measured as a
+      // passthrough candidate: no advice may complete its reservation.
+      g.consoleGpu ? consoleGpu(g) : [reserved(g, ctx), interrupts(g, ctx), mmio(g)],
     );
 };
