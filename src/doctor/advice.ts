@@ -13,6 +13,18 @@ export interface Advice {
 
 export const REBOOT: string[] = ['shutdown', '-r', 'now'];
 
+/**
+ * `commands` then a reboot, unless a stale pptdevs entry is still there: rebooting then would hand that
+ * device (perhaps the NIC the host is reached through) to ppt. The reboot is left out, and the prose says
+ * to reboot once the stale entries are gone (attach --remove-stale drops them and can reboot safely).
+ */
+export function thenReboot(inv: Inventory, commands: string[][]): string[][] {
+  return inv.stale.length ? commands : [...commands, REBOOT];
+}
+
+export const REBOOT_AFTER_STALE =
+  ' (reboot only once the stale pptdevs entries are removed: see the pptdevs check)';
+
 /** The source → patch → build → install chain that gives the host a bhyve with the INTPIN quirk. */
 export function intpinChain(src: string = DEFAULT_SOURCE_DIR): string[][] {
   return [

@@ -38,6 +38,14 @@ describe('runnable advice on every scenario', () => {
       const consoleGpus = inventory.gpus.filter((g) => g.consoleGpu).map((g) => g.id);
       const chains = results.flatMap((r) => (r.commands?.length ? [r.commands] : []));
       assert.deepEqual(await adviceProblems(chains, file, { consoleGpus }), []);
+      // Never a reboot while a stale pptdevs entry would hand a host device to ppt at that boot.
+      if (inventory.stale.length)
+        for (const chain of chains)
+          if (chain.some((c) => c[0] === 'shutdown'))
+            assert.ok(
+              chain.some((c) => c.includes('--remove-stale') || (c[1] === 'detach' && c.includes('--stale'))),
+              `reboot with a stale entry left: ${chain.map((c) => c.join(' ')).join(' && ')}`,
+            );
     });
     if (s.guest)
       it(`guest check: ${s.name}`, async () => {

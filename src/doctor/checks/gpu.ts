@@ -1,7 +1,7 @@
 import { idPair } from '../../bhyve/ids.js';
 import { formatBytes } from '../../bhyve/mmio.js';
 import type { GpuGroup } from '../../inventory/types.js';
-import { attachArgv, intpinChain, REBOOT } from '../advice.js';
+import { attachArgv, intpinChain, REBOOT, REBOOT_AFTER_STALE, thenReboot } from '../advice.js';
 import { type Check, type CheckResult, type DoctorContext, result } from '../types.js';
 
 const PATCH_FIX =
@@ -61,10 +61,10 @@ function reserved(g: GpuGroup, ctx: DoctorContext): CheckResult {
           : 'reserved in pptdevs: a reboot is pending',
       ],
       late
-        ? 'set vmm_load="YES" in /boot/loader.conf, then reboot'
+        ? `set vmm_load="YES" in /boot/loader.conf, then reboot${ctx.inventory.stale.length ? REBOOT_AFTER_STALE : ''}`
         : `reboot, or bind them now without a reboot (attach --now loads vmm.ko first when it is not loaded)`,
       late
-        ? { commands: [['sysrc', '-f', '/boot/loader.conf', 'vmm_load=YES'], REBOOT] }
+        ? { commands: thenReboot(ctx.inventory, [['sysrc', '-f', '/boot/loader.conf', 'vmm_load=YES']]) }
         : attachFix(g, ctx, { now: true }),
     );
   }

@@ -1,7 +1,7 @@
 import { fileText } from '../../inventory/collect.js';
 import { DMESG_BOOT } from '../../inventory/probes.js';
 import type { Inventory } from '../../inventory/types.js';
-import { intpinChain, REBOOT } from '../advice.js';
+import { intpinChain, REBOOT_AFTER_STALE, thenReboot } from '../advice.js';
 import { type Check, result } from '../types.js';
 
 const FIRMWARE = 'a firmware (BIOS/UEFI setup) setting: no command can change it from the running system';
@@ -190,8 +190,8 @@ export const iommu: Check = ({ inventory }) => {
         'vmm may use the IOMMU',
         'FAIL',
         ['hw.vmm.iommu.enable: 0'],
-        'set hw.vmm.iommu.enable="1" in /boot/loader.conf (or remove the line that sets 0) and reboot',
-        { commands: [['sysrc', '-f', '/boot/loader.conf', 'hw.vmm.iommu.enable=1'], REBOOT] },
+        `set hw.vmm.iommu.enable="1" in /boot/loader.conf (or remove the line that sets 0) and reboot${inventory.stale.length ? REBOOT_AFTER_STALE : ''}`,
+        { commands: thenReboot(inventory, [['sysrc', '-f', '/boot/loader.conf', 'hw.vmm.iommu.enable=1']]) },
       ),
     );
   if (amd && h.iommu.table !== 'none' && h.iommu.amdviEnable !== '1') {
@@ -203,8 +203,10 @@ export const iommu: Check = ({ inventory }) => {
           'AMD-Vi enabled for vmm',
           known ? 'FAIL' : 'UNKNOWN',
           [`hw.vmm.amdvi.enable: ${h.iommu.amdviEnable ?? 'unknown'}`],
-          'set hw.vmm.amdvi.enable="1" in /boot/loader.conf, then reboot',
-          { commands: [['sysrc', '-f', '/boot/loader.conf', 'hw.vmm.amdvi.enable=1'], REBOOT] },
+          `set hw.vmm.amdvi.enable="1" in /boot/loader.conf, then reboot${inventory.stale.length ? REBOOT_AFTER_STALE : ''}`,
+          {
+            commands: thenReboot(inventory, [['sysrc', '-f', '/boot/loader.conf', 'hw.vmm.amdvi.enable=1']]),
+          },
         ),
       );
   }
@@ -223,8 +225,8 @@ export const vmmLoad: Check = ({ inventory }) => {
     `vmm_load in loader.conf: ${v.loaderConf === undefined ? 'unknown (loader.conf not read)' : v.loaderConf ? 'YES' : 'no'}`,
     `vmm in rc.conf kld_list: ${v.kldList === undefined ? 'unknown' : v.kldList ? 'yes' : 'no'}`,
   ];
-  const fix = 'set vmm_load="YES" in /boot/loader.conf (bhyve-gpu attach does this), then reboot';
-  const commands = [['sysrc', '-f', '/boot/loader.conf', 'vmm_load=YES'], REBOOT];
+  const fix = `set vmm_load="YES" in /boot/loader.conf (bhyve-gpu attach does this), then reboot${inventory.stale.length ? REBOOT_AFTER_STALE : ''}`;
+  const commands = thenReboot(inventory, [['sysrc', '-f', '/boot/loader.conf', 'vmm_load=YES']]);
   if (v.loaderConf === undefined) return [result('host.vmm', title, 'UNKNOWN', ev)];
   if (v.loaderConf) {
     if (v.loaded === true) return [result('host.vmm', title, 'PASS', ev)];
