@@ -248,15 +248,22 @@ export function buildAttachPlan(inv: Inventory, gpu: GpuGroup, opts: AttachOptio
       );
   }
   if (opts.now) {
-    if (inv.host.vmm.loaded === false)
-      notes.push('--now skipped: vmm.ko is not loaded, so ppt(4) is not available until the reboot');
-    else plan.steps.push(...devctlSteps(gpu));
+    // ppt(4) lives in vmm.ko: load it first, never drop the devctl steps silently.
+    const bind = devctlSteps(gpu);
+    if (inv.host.vmm.loaded === false && bind.length)
+      plan.steps.push({
+        kind: 'command',
+        argv: ['kldload', 'vmm'],
+        reason: 'load vmm.ko now: ppt(4), which --now binds the functions to, is part of it',
+        undo: ['kldunload', 'vmm'],
+      });
+    plan.steps.push(...bind);
   }
   if (plan.steps.some((s) => s.kind === 'file-edit' && s.path.startsWith('/boot/')))
     notes.push(
       opts.now
         ? 'pptdevs takes effect at every boot from now on'
-        : 'reboot for pptdevs to take effect (or run again with --now)',
+        : `reboot for pptdevs to take effect (or bind now, without a reboot: bhyve-gpu attach ${gpu.id} --now --yes)`,
     );
   plan.boot = bootEffect(files, after, () => {
     const boundNow = opts.now === true && inv.host.vmm.loaded !== false;

@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { ToolError } from '../errors.js';
+import { ToolError, UsageError } from '../errors.js';
 import { SCHEMA_VERSION, VERSION } from '../version.js';
 import { setColorMode, style } from './output.js';
 import { COMMANDS } from './registry.js';
@@ -29,14 +29,48 @@ function buildProgram(): Command {
     .option('--no-color', 'same as --color never')
     .option('--debug', 'show stack traces for errors')
     .showHelpAfterError('(add --help for usage)')
-    .configureHelp({ sortSubcommands: false })
+    .configureHelp({ sortSubcommands: false, showGlobalOptions: true })
     .addHelpText('after', EXIT_HELP)
     .exitOverride();
+  program.hook('preAction', (_program, action) => checkGrammar(action));
   return program;
+}
+
+/**
+ * One grammar for every command (issue 9): no empty option value (`--vm ''`), never `--X` with `--no-X`
+ * (`setup --vm X --no-vm`), and `--yes` never with `--dry-run` (apply, or only show: not both).
+ */
+function checkGrammar(action: Command): void {
+  const raw: string[] = [];
+  for (let c: Command | null = action; c; c = c.parent) {
+    const r = (c as unknown as { rawArgs?: string[] }).rawArgs;
+    if (r?.length) raw.push(...r);
+  }
+  for (let c: Command | null = action; c; c = c.parent)
+    for (const o of c.options) {
+      const value: unknown = c.getOptionValue(o.attributeName());
+      if (value === '' && o.required) throw new UsageError(`${o.long ?? o.flags}: the value is empty`);
+      if (o.negate) {
+        const positive = o.long?.replace(/^--no-/, '--');
+        const given = (flag: string | undefined) =>
+          flag !== undefined && raw.some((a) => a === flag || a.startsWith(`${flag}=`));
+        if (given(positive) && given(o.long) && c.options.some((p) => p.long === positive && !p.negate))
+          throw new UsageError(`${positive} and ${o.long} contradict each other: give one`);
+      }
+    }
+  const opts = action.opts();
+  if (opts.yes === true && opts.dryRun === true)
+    throw new UsageError('--yes and --dry-run contradict each other: --yes applies, --dry-run only shows');
 }
 
 /** The first argument that is not an option (or an option's value): the command name. */
 function commandName(argv: string[]): string | undefined {
+  const i = commandIndex(argv);
+  return i < 0 ? undefined : argv[i];
+}
+
+/** Where the command name is in argv (-1 when there is none). */
+function commandIndex(argv: string[]): number {
   const withValue = new Set(['--host', '--root', '--color']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -44,9 +78,9 @@ function commandName(argv: string[]): string | undefined {
       i++;
       continue;
     }
-    if (!a.startsWith('-')) return a;
+    if (!a.startsWith('-')) return i;
   }
-  return undefined;
+  return -1;
 }
 
 /** --color WHEN / --no-color, read before parsing so that even usage errors honour them. */
@@ -64,6 +98,25 @@ export async function main(argv: string[]): Promise<number> {
   setColorMode(colorFromArgv(argv));
   const program = buildProgram();
   const name = commandName(argv);
+  const json = argv.includes('--json');
+  if (name === 'help') {
+    // `help CMD` is `CMD --help`; `help nosuch` is a usage error, as `nosuch` is.
+    const at = commandIndex(argv);
+    const target = argv.slice(at + 1).find((a) => !a.startsWith('-'));
+    if (target === undefined) {
+      process.stdout.write(program.helpInformation());
+      return 0;
+    }
+    if (!COMMANDS.some((c) => c.name === target)) {
+      const e = new UsageError(`unknown command '${target}'`, 'bhyve-gpu --help lists the commands');
+      if (json) printJsonError(e, 2);
+      else reportError(e, false);
+      return 2;
+    }
+    const rest = argv.slice(at + 1);
+    const words = rest.filter((a) => !a.startsWith('-'));
+    return main([...argv.slice(0, at), ...words, ...rest.filter((a) => a.startsWith('-')), '--help']);
+  }
   const entry = COMMANDS.find((c) => c.name === name);
   if (entry) (await entry.load()).register(program);
   else for (const c of COMMANDS) program.command(c.name).description(c.summary);
@@ -71,6 +124,7 @@ export async function main(argv: string[]): Promise<number> {
   if (!entry && name === undefined && !argv.some((a) => ['-h', '--help', '-V', '--version'].includes(a))) {
     process.stderr.write(program.helpInformation());
     process.stderr.write('error: missing command\n');
+    if (json) printJsonError(new UsageError('missing command', 'bhyve-gpu --help lists the commands'), 2);
     return 2;
   }
   try {
@@ -84,11 +138,15 @@ export async function main(argv: string[]): Promise<number> {
         e.code === 'commander.help'
       )
         return 0;
-      return e.exitCode === 0 ? 0 : 2;
+      if (e.exitCode === 0) return 0;
+      // The parser's own errors (unknown command or option, missing argument) are usage errors, and
+      // with --json one JSON document like every other error.
+      if (json) printJsonError(new UsageError(e.message.replace(/^error: /, '')), 2);
+      return 2;
     }
     debug ||= program.opts().debug === true;
     const code = reportError(e, debug);
-    if (argv.includes('--json')) printJsonError(e, code);
+    if (json) printJsonError(e, code);
     return code;
   }
 }

@@ -16,7 +16,7 @@ export interface PlanFlags {
 export function addPlanFlags(cmd: Command): Command {
   return cmd
     .option('--dry-run', 'show the plan and change nothing (the default without --yes)')
-    .option('--yes', 'apply the plan (journaled, with backups; undo with bhyve-gpu rollback)')
+    .option('-y, --yes', 'apply the plan (journaled, with backups; undo with bhyve-gpu rollback)')
     .option('--check', 'change nothing; exit 3 when changes are pending, 0 when none');
 }
 
@@ -72,6 +72,7 @@ export async function showOrApply(
     );
   const result = await applyPlan(host, plan, {
     command: options.command,
+    argv: commandArgv(),
     onProgress: (line) => note(line),
     ...(options.verify ? { verify: options.verify } : {}),
   });
@@ -91,4 +92,9 @@ export async function showOrApply(
 /** The CLI line as typed, kept in the journal. */
 export function commandLine(): string {
   return ['bhyve-gpu', ...process.argv.slice(2)].join(' ');
+}
+
+/** The CLI argv as typed, kept in the journal: the command that finishes an interrupted entry. */
+export function commandArgv(): string[] {
+  return ['bhyve-gpu', ...process.argv.slice(2)];
 }

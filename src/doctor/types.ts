@@ -1,4 +1,6 @@
+import type { Platform } from '../host/platform.js';
 import type { Inventory } from '../inventory/types.js';
+import type { InterruptedEntry } from '../plan/recover.js';
 
 export type CheckStatus = 'PASS' | 'WARN' | 'FAIL' | 'UNKNOWN';
 
@@ -32,6 +34,8 @@ export interface VmContext {
 
 export interface DoctorContext {
   inventory: Inventory;
+  /** What system the host is (set when uname did not say: a Linux guest snapshot is told by its sysfs). */
+  platform?: Platform;
   vm?: VmContext;
   /** Findings from the guest log, when --guest-log was given. */
   guestFindings?: {
@@ -40,7 +44,14 @@ export interface DoctorContext {
     title: string;
     fix: string;
     evidence: { file: string; line: number; text: string }[];
+    /** The finding's fix as argv arrays (diagnose's Finding.commands), when it has them. */
+    commands?: string[][] | undefined;
+    noCommand?: string | undefined;
   }[];
+  /** Journal entries a killed run left half done (see plan/recover.ts). */
+  interrupted?: InterruptedEntry[];
+  /** Why the guest log gave no findings at all: empty, blank or binary (diagnose refuses such input). */
+  guestLogRefused?: { file: string; reason: string };
 }
 
 export type Check = (ctx: DoctorContext) => CheckResult[];
@@ -51,6 +62,11 @@ export function result(
   status: CheckStatus,
   evidence: string[],
   fix?: string,
+  advice: { commands?: string[][] | undefined; noCommand?: string | undefined } = {},
 ): CheckResult {
-  return fix === undefined ? { id, title, status, evidence } : { id, title, status, evidence, fix };
+  const r: CheckResult =
+    fix === undefined ? { id, title, status, evidence } : { id, title, status, evidence, fix };
+  if (advice.commands?.length) r.commands = advice.commands;
+  else if (advice.noCommand) r.noCommand = advice.noCommand;
+  return r;
 }

@@ -1,16 +1,28 @@
 import type { Finding } from '../diagnose/types.js';
+import { intpinChain } from '../doctor/advice.js';
 import { rmInitQuirkAdvice } from '../patch/quirks/advice.js';
 import { interruptPinName } from './cfgspace.js';
 import type { GuestPciDevice } from './sysfs.js';
 import type { GuestCheckItem, GuestGpu, SmiAnswer } from './types.js';
 
 export const FIX_INTPIN =
-  'on the FreeBSD host, give bhyve the NVIDIA INTPIN quirk (D51892): `bhyve-gpu patch`, `bhyve-gpu build`, `bhyve-gpu install`, then restart the VM';
+  'on the FreeBSD host, give bhyve the NVIDIA INTPIN quirk (D51892): run these commands there (source, patch, build, install), then restart the VM (vm restart NAME)';
 export const FIX_INSTALL =
-  'install the NVIDIA driver in this guest: `bhyve-gpu guest setup` prints the script; reboot after it';
+  'install the NVIDIA driver in this guest (`bhyve-gpu guest setup` prints the script; --run --yes runs it as root); reboot after it';
 
 const FIX_NOT_BOUND =
   'the NVIDIA driver is installed but did not bind: the "Did the NVIDIA driver initialise" answer and `bhyve-gpu diagnose` on the kernel log say why';
+
+/** Runnable advice for the answers (issue 9): host-side chains run on the FreeBSD host. */
+const INTPIN = { fix: FIX_INTPIN, commands: intpinChain() };
+const INSTALL = { fix: FIX_INSTALL, commands: [['bhyve-gpu', 'guest', 'setup', '--run', '--yes']] };
+const NOT_BOUND = {
+  fix: FIX_NOT_BOUND,
+  noCommand: 'the "Did the NVIDIA driver initialise" answer carries the fix for the cause',
+};
+const AS_ROOT = {
+  noCommand: 'run bhyve-gpu guest check as root (sudo): only root reads the whole config space',
+};
 
 /** The per-GPU answers: interrupt pin, IRQ, MSI, bound driver, initialisation, memory. */
 export function perGpuChecks(
@@ -33,6 +45,7 @@ export function perGpuChecks(
       answer: 'unknown',
       detail: 'config space not readable',
       evidence: [configEvidence],
+      ...AS_ROOT,
     });
   else if (gpu.interruptPin === 0)
     checks.push({
@@ -42,7 +55,7 @@ export function perGpuChecks(
       answer: 'no',
       detail: 'interrupt pin 0 (none): the host bhyve lacks the NVIDIA INTPIN quirk',
       evidence: [`${configEvidence}: 0x3d = 0x00`],
-      fix: FIX_INTPIN,
+      ...INTPIN,
     });
   else
     checks.push({
@@ -63,6 +76,7 @@ export function perGpuChecks(
       answer: 'unknown',
       detail: 'irq file not read',
       evidence: [],
+      noCommand: 'the sysfs irq file was not read: run bhyve-gpu guest check inside the guest itself',
     });
   else if (gpu.irq === 0)
     checks.push({
@@ -74,7 +88,11 @@ export function perGpuChecks(
         ? 'irq 0; the GPU has MSI-X, so the NVIDIA probe can still pass'
         : 'irq 0 and no MSI-X: the NVIDIA driver\'s probe fails ("Can\'t find an IRQ for your NVIDIA card!")',
       evidence: [`${at}/irq = 0`],
-      fix: FIX_INTPIN,
+      ...(hasMsix
+        ? { noCommand: 'nothing to do while the GPU uses MSI-X' }
+        : gpu.interruptPin === 0
+          ? { noCommand: 'the interrupt pin answer above carries the fix (the INTPIN quirk)' }
+          : INTPIN),
     });
   else
     checks.push({
@@ -94,6 +112,7 @@ export function perGpuChecks(
       answer: 'unknown',
       detail: 'config space not readable',
       evidence: [configEvidence],
+      ...AS_ROOT,
     });
   else {
     const caps = [
@@ -119,6 +138,13 @@ export function perGpuChecks(
         configEvidence,
         ...d.config.capabilities.map((c) => `capability [${c.offset.toString(16)}] ${c.name}`),
       ],
+      ...(enabled
+        ? {}
+        : caps.length === 0 && !partial
+          ? { noCommand: 'the device has no MSI or MSI-X capability: no command adds one' }
+          : partial && caps.length === 0
+            ? AS_ROOT
+            : { noCommand: 'the driver enables MSI/MSI-X when it binds: see the driver answers' }),
     });
   }
 
@@ -135,16 +161,18 @@ export function perGpuChecks(
           ? 'no driver bound'
           : `bound to ${driver}`,
     evidence: driver === undefined ? [] : [`${at}/driver -> ${driver}`],
-    ...(driver !== undefined && driver !== 'nvidia'
-      ? {
-          fix:
-            driver === 'vfio-pci'
-              ? 'unbind vfio-pci (it is meant for passing the GPU on to a nested VM), then load nvidia'
-              : driver === 'none' && installed
-                ? FIX_NOT_BOUND
-                : FIX_INSTALL,
-        }
-      : {}),
+    ...(driver === undefined
+      ? { noCommand: 'the driver link was not read: run bhyve-gpu guest check inside the guest itself' }
+      : driver !== 'nvidia'
+        ? driver === 'vfio-pci'
+          ? {
+              fix: 'unbind vfio-pci (it is meant for passing the GPU on to a nested VM), then load nvidia',
+              noCommand: `unbinding is a sysfs write (echo ${at} > /sys/bus/pci/drivers/vfio-pci/unbind), then modprobe nvidia`,
+            }
+          : driver === 'none' && installed
+            ? NOT_BOUND
+            : INSTALL
+        : {}),
   });
 
   checks.push(initialisedCheck(gpu, smi, findings));
@@ -166,9 +194,26 @@ export function perGpuChecks(
           answer: 'unknown',
           detail: 'nvidia-smi did not report this GPU',
           evidence: [],
+          noCommand: 'nvidia-smi reports memory once the driver initialised the GPU: see the answers above',
         },
   );
   return checks;
+}
+
+/** The INTPIN problem has one fix, given once: a no-IRQ finding points at the interrupt pin answer's. */
+function findingAdvice(gpu: GuestGpu, root: Finding) {
+  const intpin = /no-irq|intpin/i.test(root.id);
+  if (intpin && gpu.interruptPin === 0)
+    return { noCommand: 'the interrupt pin answer above carries the fix (the INTPIN quirk)' };
+  if (intpin) return INTPIN;
+  return {
+    fix: root.fix.join('; '),
+    ...(root.commands?.length
+      ? { commands: root.commands }
+      : {
+          noCommand: root.noCommand ?? 'no single command: follow the fix (bhyve-gpu diagnose explains it)',
+        }),
+  };
 }
 
 function initialisedCheck(gpu: GuestGpu, smi: SmiAnswer, findings: Finding[]): GuestCheckItem {
@@ -191,7 +236,6 @@ function initialisedCheck(gpu: GuestGpu, smi: SmiAnswer, findings: Finding[]): G
   const quirk = rmInitQuirkAdvice(evidence);
   if (smi.result?.kind === 'no-devices' || smi.result?.kind === 'driver-unreachable' || root)
     return {
-      ...(quirk ? { commands: quirk.commands } : {}),
       ...base,
       answer: 'no',
       detail: root ? root.title : (smi.result as { message: string }).message,
@@ -199,13 +243,16 @@ function initialisedCheck(gpu: GuestGpu, smi: SmiAnswer, findings: Finding[]): G
         ...(smi.result && smi.result.kind !== 'gpus' ? [`${smi.evidence}: ${smi.result.message}`] : []),
         ...evidence,
       ],
-      fix: quirk
-        ? quirk.fix
+      ...(quirk
+        ? { fix: quirk.fix, commands: quirk.commands }
         : root
-          ? root.fix.join('; ')
+          ? findingAdvice(gpu, root)
           : gpu.driver === 'nvidia'
-            ? 'read the kernel log: `bhyve-gpu diagnose` on `dmesg` output'
-            : FIX_INSTALL,
+            ? {
+                fix: 'read the kernel log: `bhyve-gpu diagnose` on `dmesg` output',
+                noCommand: 'a pipe, not one command: dmesg | bhyve-gpu diagnose',
+              }
+            : INSTALL),
     };
   if (smi.result?.kind === 'gpus')
     return {
@@ -213,7 +260,7 @@ function initialisedCheck(gpu: GuestGpu, smi: SmiAnswer, findings: Finding[]): G
       answer: 'no',
       detail: 'nvidia-smi runs but does not list this GPU',
       evidence: [smi.evidence],
-      fix: FIX_INSTALL,
+      ...INSTALL,
     };
   if (gpu.driver !== undefined && gpu.driver !== 'nvidia')
     return {
@@ -221,7 +268,13 @@ function initialisedCheck(gpu: GuestGpu, smi: SmiAnswer, findings: Finding[]): G
       answer: 'no',
       detail: gpu.driver === 'none' ? 'no driver bound' : `bound to ${gpu.driver}`,
       evidence: [smi.error ?? ''].filter(Boolean),
-      fix: FIX_INSTALL,
+      ...INSTALL,
     };
-  return { ...base, answer: 'unknown', detail: smi.error ?? 'no nvidia-smi answer', evidence: [] };
+  return {
+    ...base,
+    answer: 'unknown',
+    detail: smi.error ?? 'no nvidia-smi answer',
+    evidence: [],
+    noCommand: 'nvidia-smi gave no answer: run bhyve-gpu guest check inside the guest, where the driver runs',
+  };
 }

@@ -1,5 +1,6 @@
 import type { Finding } from '../diagnose/types.js';
 import { errorMessage } from '../errors.js';
+import { detectPlatform } from '../host/platform.js';
 import type { Host } from '../host/types.js';
 import { perGpuChecks } from './answers.js';
 import { architectureOf } from './generations.js';
@@ -107,9 +108,16 @@ export async function checkScan(scan: GuestScan, hostName: string): Promise<Gues
         `${d.address}: vendor 0x${hex4(d.vendorId ?? 0)} device 0x${hex4(d.deviceId ?? 0)} class 0x${(d.classCode ?? 0).toString(16).padStart(6, '0')}`,
     ),
     ...(gpus.length === 0
-      ? {
-          fix: 'pass the GPU to this VM: vm-bhyve `passthru0="B/S/F"` (see `bhyve-gpu attach`), and check the host with `bhyve-gpu doctor`',
-        }
+      ? scan.devicesError !== undefined
+        ? {
+            noCommand:
+              'the PCI device list was not read: run bhyve-gpu guest check inside the Linux guest itself',
+          }
+        : {
+            fix: 'pass the GPU to this VM: on the FreeBSD host, bhyve-gpu doctor --vm NAME names the bhyve-gpu attach command that does it',
+            noCommand:
+              'the GPU and the VM name are known on the host, not in the guest: run bhyve-gpu doctor --vm NAME there',
+          }
       : {}),
   };
   const checks = [
@@ -132,6 +140,32 @@ export async function checkScan(scan: GuestScan, hostName: string): Promise<Gues
   return report;
 }
 
+/**
+ * `guest check` runs inside a Linux guest. On a FreeBSD host (or a host snapshot) it says so and points at
+ * the host-side commands, instead of answering guest questions about a machine that is not a guest.
+ */
 export async function guestCheck(host: Host): Promise<GuestReport> {
+  const platform = await detectPlatform(host);
+  if (platform.os === 'freebsd') return notAGuest(host.description, platform.evidence);
   return checkScan(await scanGuest(host), host.description);
+}
+
+function notAGuest(hostName: string, evidence: string): GuestReport {
+  return {
+    host: hostName,
+    gpus: [],
+    findings: [],
+    ok: false,
+    checks: [
+      {
+        id: 'guest-os',
+        question: 'Is this a Linux guest?',
+        answer: 'no',
+        detail: 'this is a FreeBSD host, not a Linux guest: guest check runs inside the guest',
+        evidence: [evidence],
+        fix: 'on the FreeBSD host, check the host (and the VM with --vm NAME) with bhyve-gpu doctor; run bhyve-gpu guest check inside the Linux guest',
+        commands: [['bhyve-gpu', 'doctor']],
+      },
+    ],
+  };
 }

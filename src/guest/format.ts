@@ -1,4 +1,5 @@
 import { style, table } from '../cli/output.js';
+import { commandLine } from '../doctor/advice.js';
 import type { Answer, GuestReport } from './check.js';
 import { formatSize } from './resource.js';
 
@@ -29,7 +30,9 @@ export function formatGuestReport(report: GuestReport): string {
   lines.push('');
   const rows = report.checks.map((c) => [MARK[c.answer](c.answer.toUpperCase()), c.question, c.detail]);
   lines.push(table(['ANSWER', 'QUESTION', 'DETAIL'], rows));
-  const fixes = report.checks.filter((c) => c.answer !== 'yes' && c.fix !== undefined);
+  const fixes = report.checks.filter(
+    (c) => c.answer !== 'yes' && (c.fix !== undefined || c.commands?.length),
+  );
   const seen = new Set<string>();
   for (const c of report.checks) {
     if (c.answer === 'yes' || c.evidence.length === 0) continue;
@@ -39,9 +42,14 @@ export function formatGuestReport(report: GuestReport): string {
   if (fixes.length > 0) {
     lines.push('', style.bold('What to do'));
     for (const c of fixes) {
-      if (seen.has(c.fix as string)) continue;
-      seen.add(c.fix as string);
-      lines.push(`  - ${c.fix}`);
+      // One fix once: the same prose or the same commands from two answers are printed once.
+      const run = c.commands?.length ? commandLine(c.commands) : undefined;
+      const key = run ?? c.fix ?? '';
+      if (seen.has(key) || (c.fix !== undefined && seen.has(c.fix))) continue;
+      seen.add(key);
+      if (c.fix !== undefined) seen.add(c.fix);
+      lines.push(`  - ${c.fix ?? c.question}`);
+      if (run) lines.push(`    run: ${run}`);
     }
   }
   const roots = report.findings.filter((f) => f.rootCause && f.severity !== 'info');

@@ -8,6 +8,7 @@ export type Answer = 'yes' | 'no' | 'unknown';
 
 export interface GuestCheckItem {
   id:
+    | 'guest-os'
     | 'gpu-visible'
     | 'interrupt-pin'
     | 'irq'

@@ -19,6 +19,36 @@ export const realFs: AtomicFs = {
   chown: (p, u, g) => fsp.chown(p, u, g),
 };
 
+/** The temp file an atomic write of `path` uses: `.<name>.bhyve-gpu.<8 hex>.tmp` beside it. */
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.bhyve-gpu.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/**
+ * The temp file of a create-if-absent (the lock): written before the lock is held, so it carries its
+ * writer's pid (`.<name>.bhyve-gpu.p<pid>-<4 hex>.tmp`) and recovery removes it only when that process is gone.
+ */
+export function exclusiveTempPathFor(path: string): string {
+  return join(
+    dirname(path),
+    `.${basename(path)}.bhyve-gpu.p${process.pid}-${randomBytes(2).toString('hex')}.tmp`,
+  );
+}
+
+/** Whether `name` is the temp file of an atomic write of a file called `target` (in the same directory). */
+export function isTempOf(name: string, target: string): boolean {
+  return (
+    name.startsWith(`.${target}.bhyve-gpu.`) &&
+    /^\.bhyve-gpu\.(?:[0-9a-f]{8}|p\d+-[0-9a-f]{4})\.tmp$/.test(name.slice(target.length + 1))
+  );
+}
+
+/** The pid in a create-if-absent temp file's name, when it has one. */
+export function tempOwnerPid(name: string): number | undefined {
+  const m = /\.bhyve-gpu\.p(\d+)-[0-9a-f]{4}\.tmp$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
 /**
  * Write a file so that a reader sees either the old content or the new, never a mix: write a temp file in
  * the same directory, fsync it, rename it over the target, fsync the directory. The target's mode and
@@ -39,7 +69,7 @@ export async function atomicWrite(
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
-  const tmp = join(dirname(path), `.${basename(path)}.bhyve-gpu.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = tempPathFor(path);
   let handle: fsp.FileHandle | undefined;
   try {
     handle = await fs.open(tmp, 'wx', mode);

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { CommandNotFoundError, FileMissingError, ToolError } from '../errors.js';
-import { type AtomicFs, atomicWrite, realFs } from './atomic.js';
+import { type AtomicFs, atomicWrite, exclusiveTempPathFor, realFs } from './atomic.js';
 import type { FileStat, Host, RunOptions, RunResult, WriteOptions } from './types.js';
 
 /** Run argv (never through a shell) and collect its output. Shared by LocalHost and SshHost. */
@@ -100,21 +100,34 @@ export class LocalHost implements Host {
     return atomicWrite(path, content, options, this.fs);
   }
 
+  /**
+   * Create `path` with `content` only if nothing is there, never leaving it empty or half written: the
+   * content goes to a temp file (same name pattern as atomicWrite's), which is hard-linked to `path`
+   * (link fails with EEXIST when the path exists) and then removed.
+   */
   async createExclusive(path: string, content: string): Promise<boolean> {
+    const tmp = exclusiveTempPathFor(path);
     let handle: Awaited<ReturnType<AtomicFs['open']>>;
     try {
-      handle = await this.fs.open(path, 'wx', 0o644);
+      handle = await this.fs.open(tmp, 'wx', 0o644);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw new ToolError('write-failed', `${path}: ${(e as Error).message}`, { cause: e });
     }
     try {
-      await handle.writeFile(content);
-      await handle.sync();
+      try {
+        await handle.writeFile(content);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fsp.link(tmp, path);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw new ToolError('write-failed', `${path}: ${(e as Error).message}`, { cause: e });
     } finally {
-      await handle.close();
+      await this.fs.unlink(tmp).catch(() => undefined);
     }
-    return true;
   }
 
   async removeFile(path: string): Promise<void> {

@@ -32,13 +32,15 @@ export async function openHost(spec: string | undefined, root?: string): Promise
 function checkRoot(root: string): void {
   if (root.trim() === '')
     throw new UsageError('--root is empty', 'give the directory to act under, e.g. --root /tmp/image');
-  let isDir = false;
+  let kind: 'dir' | 'other' | 'none' = 'none';
   try {
-    isDir = statSync(root).isDirectory();
+    kind = statSync(root).isDirectory() ? 'dir' : 'other';
   } catch {
-    isDir = false;
+    kind = 'none';
   }
-  if (!isDir)
+  if (kind === 'other')
+    throw new UsageError(`--root ${root}: not a directory`, 'give the directory to act under, not a file');
+  if (kind === 'none')
     throw new UsageError(
       `--root ${root}: no such directory`,
       'create it first (mkdir -p), or check the path',

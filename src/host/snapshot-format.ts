@@ -103,8 +103,18 @@ export function parseSnapshot(text: string, source = 'snapshot'): Snapshot {
   } catch {
     const at = jsonErrorOffset(text) ?? 0;
     const { line, column } = lineColumn(text, at);
+    // Never echo raw bytes of a binary file to the terminal: only printable ASCII is shown as is.
+    if (/[\u0000-\u0008\u000e-\u001f]|\ufffd/.test(text.slice(0, 4096)))
+      throw new ParseError(
+        'looks binary, not a snapshot (a snapshot is one JSON document)',
+        { file: source },
+        'pass a snapshot written by `bhyve-gpu snapshot -o FILE` (docs/snapshot-format.md)',
+      );
+    const near = text
+      .slice(at, at + 12)
+      .replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
     throw new ParseError(
-      `not valid JSON (column ${column}: ${JSON.stringify(text.slice(at, at + 12))})`,
+      `not valid JSON (column ${column}: "${near}")`,
       { file: source, line },
       'a snapshot is one JSON document (docs/snapshot-format.md)',
     );

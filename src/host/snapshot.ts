@@ -38,7 +38,18 @@ export class SnapshotHost implements Host {
         exitCode: 2,
       });
     }
-    return new SnapshotHost(parseSnapshot(text, path), path);
+    try {
+      return new SnapshotHost(parseSnapshot(text, path), path);
+    } catch (e) {
+      // One rule for --host input the tool cannot use (missing, unreadable, not a snapshot): exit 2.
+      if (e instanceof ToolError && e.exitCode !== 2)
+        throw new ToolError(e.code, e.message, {
+          exitCode: 2,
+          cause: e,
+          ...(e.hint ? { hint: e.hint } : {}),
+        });
+      throw e;
+    }
   }
 
   async run(argv: readonly string[], _options: RunOptions = {}): Promise<RunResult> {

@@ -125,11 +125,13 @@ export function buildHostFacts(
   const unameOut = okStdout(raw, ['uname', '-a']);
   const version = versionOut ? parseFreebsdVersion(versionOut) : undefined;
   const uname = unameOut ? parseUname(unameOut) : undefined;
-  if (!version && !uname) unknown.push('release: freebsd-version and uname not captured');
-  else if (!version) unknown.push('freebsd-version: not available');
-
   const dmesgText = fileText(raw, DMESG_BOOT);
   const cpu = dmesgText !== undefined ? parseDmesgBoot(dmesgText) : undefined;
+  // One source of truth: a release read from the dmesg.boot banner is not also reported as unknown.
+  if (!version && !uname && !cpu?.release) unknown.push('release: freebsd-version and uname not captured');
+  else if (!version && !uname)
+    unknown.push('freebsd-version and uname: not available (release from the dmesg.boot banner)');
+  else if (!version) unknown.push('freebsd-version: not available');
   if (!cpu) unknown.push(`${DMESG_BOOT}: not read (CPU virtualisation features unknown)`);
 
   const acpi = commandResult(raw, ['acpidump', '-t']);

@@ -14,11 +14,14 @@ import {
 } from './journal.js';
 import { withLock } from './lock.js';
 import { type Prepared, prepare, readMaybe } from './prepare.js';
+import { removeInterruptedTemps } from './recover.js';
 import { describeStep, isNoop, type Plan } from './types.js';
 
 export interface ApplyOptions {
   /** The CLI line, kept in the journal entry. */
   command: string;
+  /** The same as an argv (kept in the entry: the command that finishes it if it is interrupted). */
+  argv?: string[];
   journalDir?: string;
   /** Default: `lock` next to the journal directory (/var/db/bhyve-gpu/lock). */
   lockPath?: string;
@@ -65,18 +68,25 @@ export async function applyPlan(host: Host, plan: Plan, options: ApplyOptions): 
   const noop: ApplyResult = { status: 'noop', message: ALREADY_DONE, entry: undefined };
   if (isNoop(plan)) return noop;
   const lockPath = options.lockPath ?? `${dirname(journalDir)}/lock`;
-  return withLock(host, { path: lockPath, command: options.command, now }, async () => {
-    const prepared = await prepare(host, plan);
-    if (prepared.steps.every((s) => s.status === 'skipped')) return noop;
-    const entry = await createEntry(host, journalDir, plan, prepared, options.command, now);
-    await perform(host, journalDir, entry, prepared, options, now);
-    const done = entry.steps.filter((s) => s.status === 'done').length;
-    return {
-      status: 'applied',
-      message: `applied ${done} step${done === 1 ? '' : 's'}; journal entry ${entry.id} (undo: bhyve-gpu rollback ${entry.id})`,
-      entry,
-    };
-  });
+  const onNote = options.onProgress;
+  return withLock(
+    host,
+    { path: lockPath, command: options.command, now, ...(onNote ? { onNote } : {}) },
+    async () => {
+      for (const t of await removeInterruptedTemps(host, journalDir, lockPath))
+        onNote?.(`removed ${t}: the temporary file of an interrupted write`);
+      const prepared = await prepare(host, plan);
+      if (prepared.steps.every((s) => s.status === 'skipped')) return noop;
+      const entry = await createEntry(host, journalDir, plan, prepared, options.command, now, options.argv);
+      await perform(host, journalDir, entry, prepared, options, now);
+      const done = entry.steps.filter((s) => s.status === 'done').length;
+      return {
+        status: 'applied',
+        message: `applied ${done} step${done === 1 ? '' : 's'}; journal entry ${entry.id} (undo: bhyve-gpu rollback ${entry.id})`,
+        entry,
+      };
+    },
+  );
 }
 
 async function createEntry(
@@ -86,6 +96,7 @@ async function createEntry(
   prepared: Prepared,
   command: string,
   now: () => Date,
+  argv?: string[],
 ): Promise<JournalEntry> {
   const time = now();
   const id = newEntryId(time);
@@ -114,6 +125,7 @@ async function createEntry(
     createdAt: time.toISOString(),
     updatedAt: time.toISOString(),
     command,
+    ...(argv?.length ? { argv } : {}),
     title: plan.title,
     host: host.description,
     state: 'pending',

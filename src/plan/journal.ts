@@ -54,6 +54,8 @@ export interface JournalEntry {
   createdAt: string;
   updatedAt: string;
   command: string;
+  /** The command as an argv (when the CLI gave it): what finishes an interrupted entry. */
+  argv?: string[];
   title: string;
   host: string;
   state: EntryState;

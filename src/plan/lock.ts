@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ToolError } from '../errors.js';
 import type { Host } from '../host/types.js';
 
@@ -54,14 +54,21 @@ function pidAlive(pid: number): boolean | undefined {
   }
 }
 
+/** The lock's path as the user sees it: under --root, the real path inside DIR. */
+function shownPath(host: Host, path: string): string {
+  const root = (host as { root?: unknown }).root;
+  return typeof root === 'string' ? join(root, path) : path;
+}
+
 /**
  * Take the exclusive lock of bhyve-gpu's changes (apply, rollback, install). A second taker is refused
- * with ToolError 'locked'; a lock left by a process that is no longer running on this machine is refused
- * with 'stale-lock' and a hint to remove it (never removed silently: the other run may be on its way out).
+ * with ToolError 'locked'. A lock left by a process that is no longer running on this machine (killed,
+ * crashed) is taken over, and `onNote` says so: re-read just before it is removed, so a lock that changed
+ * meanwhile (another run took it over first) is not touched.
  */
 export async function acquireLock(
   host: Host,
-  options: { path?: string; command?: string; now?: () => Date } = {},
+  options: { path?: string; command?: string; now?: () => Date; onNote?: (line: string) => void } = {},
 ): Promise<Lock> {
   const path = options.path ?? LOCK_PATH;
   const info: LockInfo = {
@@ -70,8 +77,8 @@ export async function acquireLock(
     time: (options.now?.() ?? new Date()).toISOString(),
     command: options.command ?? '',
   };
-  await host.mkdir(dirname(path));
-  if (await createExclusive(host, path, `${JSON.stringify(info)}\n`)) {
+  const content = `${JSON.stringify(info)}\n`;
+  const held = (): Lock => {
     let released = false;
     return {
       path,
@@ -81,27 +88,48 @@ export async function acquireLock(
         await host.removeFile(path);
       },
     };
-  }
-  let held: LockInfo | undefined;
-  try {
-    held = parseLock(await host.readFile(path));
-  } catch {
-    held = undefined;
-  }
-  const removeHint = `if no bhyve-gpu apply, rollback or install is running, remove ${path} and try again`;
-  if (held === undefined)
-    throw new ToolError('locked', `another bhyve-gpu apply holds the lock ${path} (unreadable lock file)`, {
+  };
+  await host.mkdir(dirname(path));
+  if (await createExclusive(host, path, content)) return held();
+  const read = async (): Promise<{ text: string; info: LockInfo | undefined } | undefined> => {
+    try {
+      const text = await host.readFile(path);
+      return { text, info: parseLock(text) };
+    } catch {
+      return undefined;
+    }
+  };
+  const first = await read();
+  const shown = shownPath(host, path);
+  const removeHint = `if no bhyve-gpu apply, rollback or install is running, remove ${shown} and try again`;
+  const lock = first?.info;
+  if (first === undefined)
+    throw new ToolError('locked', `another bhyve-gpu apply held the lock ${shown} a moment ago`, {
+      hint: 'try again',
+    });
+  if (lock === undefined)
+    throw new ToolError('locked', `another bhyve-gpu apply holds the lock ${shown} (unreadable lock file)`, {
       hint: removeHint,
     });
-  const sameMachine = host.kind !== 'ssh' && (held.hostname === '' || held.hostname === info.hostname);
-  if (sameMachine && pidAlive(held.pid) === false)
-    throw new ToolError(
-      'stale-lock',
-      `stale lock ${path}: pid ${held.pid} (since ${held.time || 'an unknown time'}) is not running`,
-      { hint: `the run that took it stopped without releasing it; ${removeHint}` },
-    );
-  const what = held.command ? `: ${held.command}` : '';
-  throw new ToolError('locked', `another bhyve-gpu apply is running (pid ${held.pid})${what}`, {
+  const sameMachine = host.kind !== 'ssh' && (lock.hostname === '' || lock.hostname === info.hostname);
+  if (sameMachine && pidAlive(lock.pid) === false) {
+    const again = await read();
+    if (again?.text === first?.text) {
+      await host.removeFile(path);
+      if (await createExclusive(host, path, content)) {
+        options.onNote?.(
+          `took over the lock ${shown}: pid ${lock.pid}${lock.command ? ` (${lock.command})` : ''}, since ${lock.time || 'an unknown time'}, is no longer running on ${lock.hostname || 'this host'}`,
+        );
+        return held();
+      }
+    }
+    const now = (await read())?.info ?? lock;
+    throw new ToolError('locked', `another bhyve-gpu apply took the lock first (pid ${now.pid})`, {
+      hint: `wait for it to finish; ${removeHint}`,
+    });
+  }
+  const what = lock.command ? `: ${lock.command}` : '';
+  throw new ToolError('locked', `another bhyve-gpu apply is running (pid ${lock.pid})${what}`, {
     hint: `wait for it to finish; ${removeHint}`,
   });
 }
@@ -109,7 +137,7 @@ export async function acquireLock(
 /** Run `body` with the lock held; released in finally. */
 export async function withLock<T>(
   host: Host,
-  options: { path?: string; command?: string; now?: () => Date },
+  options: { path?: string; command?: string; now?: () => Date; onNote?: (line: string) => void },
   body: () => Promise<T>,
 ): Promise<T> {
   const lock = await acquireLock(host, options);

@@ -13,6 +13,7 @@ import {
   writeEntry,
 } from './journal.js';
 import { withLock } from './lock.js';
+import { removeInterruptedTemps } from './recover.js';
 import { unifiedDiff } from './types.js';
 
 export interface RollbackOptions {
@@ -23,6 +24,8 @@ export interface RollbackOptions {
   /** The CLI line, kept in the rollback record. */
   command?: string;
   now?: () => Date;
+  /** Recovery notes (a stale lock taken over, temp files of an interrupted write removed). */
+  onNote?: (line: string) => void;
 }
 
 export type RollbackAction =
@@ -188,7 +191,11 @@ export async function rollback(host: Host, options: RollbackOptions = {}): Promi
   const journalDir = options.journalDir ?? JOURNAL_DIR;
   const now = options.now ?? (() => new Date());
   const lockPath = options.lockPath ?? `${dirname(journalDir)}/lock`;
-  return withLock(host, { path: lockPath, command: options.command ?? 'rollback', now }, async () => {
+  const onNote = options.onNote;
+  const lock = { path: lockPath, command: options.command ?? 'rollback', now, ...(onNote ? { onNote } : {}) };
+  return withLock(host, lock, async () => {
+    for (const t of await removeInterruptedTemps(host, journalDir, lockPath))
+      onNote?.(`removed ${t}: the temporary file of an interrupted write`);
     const preview = await previewRollback(host, options);
     const { entry } = preview;
     if (preview.status === 'conflict') throw new RollbackConflictError(preview.id ?? '', preview.conflicts);

@@ -63,9 +63,11 @@ describe('recording', () => {
     const snap = parseSnapshot(readFileSync(out, 'utf8'), out);
     const pci = snap.commands.find((c) => c.argv.join(' ') === 'pciconf -lbcv');
     assert.equal(pci?.exitCode, 127);
+    // Issue 9 case 7: scan on a host it cannot scan (here: Linux) exits non-zero and says why.
     const s = cli(['scan', '--host', out, '--json']);
-    assert.equal(s.status, 0, s.stderr);
-    assert.match(JSON.parse(s.stdout).host.unknown.join('\n'), /pciconf -lbcv/);
+    assert.equal(s.status, 1, s.stderr);
+    assert.equal(JSON.parse(s.stdout).error.code, 'not-freebsd');
+    assert.match(s.stderr, /not a FreeBSD host \(uname: Linux/);
     const d = cli(['doctor', '--host', out, '--json']);
     assert.equal(d.status, 1);
     const os = JSON.parse(d.stdout).checks.find((c: { id: string }) => c.id === 'host.os');

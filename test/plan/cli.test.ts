@@ -71,14 +71,16 @@ test('journal show <id> prints the steps and the diff; an unknown id fails', asy
   assert.match(missing.stderr, /no journal entry/);
 });
 
-test('rollback: dry run exits 3, --yes restores, twice says already rolled back', async () => {
+test('rollback: a preview exits 0 like every plan, --check 3, --yes restores, twice says already rolled back', async () => {
   const { root, id } = await applied();
   const dry = cli('rollback', '--root', root.dir);
-  assert.equal(dry.code, 3, dry.stderr);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.equal(cli('rollback', '--root', root.dir, '--check').code, 3);
   assert.match(dry.stdout, /restore \/boot\/loader\.conf from the journal backup/);
   assert.match(dry.stderr, /--yes/);
   assert.equal(root.read('/boot/loader.conf')?.toString(), loaderAfter);
-  const json = JSON.parse(cli('rollback', '--root', root.dir, '--json', '--dry-run', '--yes').stdout);
+  assert.equal(cli('rollback', '--root', root.dir, '--dry-run', '--yes').code, 2, '--yes with --dry-run');
+  const json = JSON.parse(cli('rollback', '--root', root.dir, '--json', '--dry-run').stdout);
   assert.equal(json.rollback.status, 'ready');
   assert.equal(json.rollback.dryRun, true);
   assert.deepEqual(json.rollback.actions, [{ kind: 'restore', path: '/boot/loader.conf', mode: 0o644 }]);
@@ -145,7 +147,7 @@ test('journal: a truncated entry.json is listed as unreadable, the others still 
 test('rollback skips an unreadable newest entry (and says so); naming it gives the parse error', async () => {
   const { root, good, bad } = await oneDamaged();
   const dry = cli('rollback', '--root', root.dir, '--json');
-  assert.equal(dry.code, 3, dry.stderr);
+  assert.equal(dry.code, 0, dry.stderr);
   const doc = JSON.parse(dry.stdout).rollback;
   assert.equal(doc.id, good);
   assert.equal(doc.skipped[0]?.id, bad);

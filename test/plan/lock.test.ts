@@ -57,18 +57,33 @@ test('a lock file held by a live pid refuses the apply and is left in place', as
   assert.equal(root.read(LOCK)?.toString(), JSON.stringify(info));
 });
 
-test('a stale lock (pid not running) is reported with a hint to remove it', async () => {
+test('a stale lock (pid not running on this host) is taken over, saying so, and the apply goes on', async () => {
   const { root, plan } = fixture();
   const child = spawnSync(process.execPath, ['-e', 'process.exit(0)']);
   assert.ok(child.pid > 0);
   root.write(LOCK, JSON.stringify({ pid: child.pid, hostname: hostname(), time: 't', command: 'c' }));
+  const notes: string[] = [];
+  const r = await applyPlan(root.host, plan, { command: 'x', onProgress: (l) => notes.push(l) });
+  assert.equal(r.status, 'applied');
+  assert.match(
+    notes.join('\n'),
+    new RegExp(`took over the lock .*/var/db/bhyve-gpu/lock: pid ${child.pid} \\(c\\).*no longer running`),
+  );
+  assert.equal(root.read('/boot/loader.conf')?.toString(), 'a="2"\n');
+  assert.equal(root.read(LOCK), undefined, 'released after the apply');
+});
+
+test('a lock of another host, or an unreadable one, is never taken over; the hint names the rooted path', async () => {
+  const { root, plan } = fixture();
+  root.write(LOCK, JSON.stringify({ pid: 1, hostname: 'elsewhere', time: 't', command: 'c' }));
   await assert.rejects(applyPlan(root.host, plan, { command: 'x' }), (e: ToolError) => {
-    assert.equal(e.code, 'stale-lock');
-    assert.match(e.message, new RegExp(`pid ${child.pid} .* is not running`));
-    assert.match(e.hint ?? '', /remove \/var\/db\/bhyve-gpu\/lock/);
+    assert.equal(e.code, 'locked');
+    assert.ok(e.hint?.includes(`remove ${root.dir}/var/db/bhyve-gpu/lock`), e.hint);
     return true;
   });
-  assert.ok(root.read(LOCK), 'a stale lock is never removed silently');
+  root.write(LOCK, 'garbage');
+  await assert.rejects(applyPlan(root.host, plan, { command: 'x' }), { code: 'locked' });
+  assert.equal(root.read(LOCK)?.toString(), 'garbage');
 });
 
 test('the lock holds pid and time, and is released after a failed apply', async () => {

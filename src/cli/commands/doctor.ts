@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { commandLine } from '../../doctor/advice.js';
 import { doctor } from '../../doctor/doctor.js';
 import type { CheckResult, DoctorContext } from '../../doctor/types.js';
 import { ToolError } from '../../errors.js';
@@ -27,26 +28,41 @@ const badge: Record<CheckResult['status'], (s: string) => string> = {
   UNKNOWN: style.dim,
 };
 
-async function guestFindings(path: string): Promise<DoctorContext['guestFindings']> {
-  let text: string;
+/**
+ * The guest log through diagnose. Input diagnose refuses (empty, blank, binary: no log lines) is not "no
+ * failure signature": it comes back as `refused`, a FAIL in doctor. A missing file is a usage error.
+ */
+async function guestFindings(
+  path: string,
+): Promise<{ findings?: DoctorContext['guestFindings']; refused?: DoctorContext['guestLogRefused'] }> {
+  let bytes: Buffer;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (e) {
-    throw new ToolError('unreadable', `${path}: ${(e as Error).message}`, { exitCode: 2 });
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ToolError(
+      'unreadable-input',
+      `${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code})`}`,
+      { hint: 'pass the guest kernel log as a text file', exitCode: 2 },
+    );
   }
-  if (text.trim() === '')
-    throw new ToolError('empty-log', `${path}: the guest log is empty`, {
-      hint: 'inside the guest: dmesg > guest-dmesg.txt (or journalctl -k -b > guest-dmesg.txt)',
-      exitCode: 2,
-    });
+  const { looksBinary } = await import('../../diagnose/input-check.js');
+  if (bytes.length === 0) return { refused: { file: path, reason: 'empty: no log lines' } };
+  if (looksBinary(bytes)) return { refused: { file: path, reason: 'looks binary, not a log' } };
+  const text = bytes.toString('utf8');
+  if (text.trim() === '') return { refused: { file: path, reason: 'blank: no log lines' } };
   const { diagnoseText } = await import('../../diagnose/engine.js');
-  return diagnoseText([{ name: path, text }]).findings.map((f) => ({
-    id: f.id,
-    severity: f.severity,
-    title: f.title,
-    fix: Array.isArray(f.fix) ? f.fix.join('; ') : String(f.fix),
-    evidence: f.evidence,
-  }));
+  return {
+    findings: diagnoseText([{ name: path, text }]).findings.map((f) => ({
+      id: f.id,
+      severity: f.severity,
+      title: f.title,
+      fix: Array.isArray(f.fix) ? f.fix.join('; ') : String(f.fix),
+      evidence: f.evidence,
+      ...(f.commands?.length ? { commands: f.commands } : {}),
+      ...(f.noCommand ? { noCommand: f.noCommand } : {}),
+    })),
+  };
 }
 
 export function register(program: Command): void {
@@ -60,10 +76,11 @@ export function register(program: Command): void {
       const g = globals(cmd);
       const host = await openHost(g.host, g.root);
       try {
-        const findings = opts.guestLog ? await guestFindings(opts.guestLog) : undefined;
+        const log = opts.guestLog ? await guestFindings(opts.guestLog) : undefined;
         const { inventory, results } = await doctor(host, {
           ...(opts.vm ? { vm: opts.vm } : {}),
-          ...(findings ? { guestFindings: findings } : {}),
+          ...(log?.findings ? { guestFindings: log.findings } : {}),
+          ...(log?.refused ? { guestLogRefused: log.refused } : {}),
         });
         const count = (s: CheckResult['status']) => results.filter((r) => r.status === s).length;
         const summary = {
@@ -90,7 +107,10 @@ export function register(program: Command): void {
           for (const r of results) {
             out(`${badge[r.status](r.status.padEnd(7))} ${r.title}`);
             for (const e of r.evidence) out(style.dim(`        ${e}`));
-            if (r.fix && r.status !== 'PASS') out(`        ${style.cyan('fix:')} ${r.fix}`);
+            if (r.status === 'PASS') continue;
+            if (r.fix) out(`        ${style.cyan('fix:')} ${r.fix}`);
+            if (r.commands?.length) out(`        ${style.cyan('run:')} ${commandLine(r.commands)}`);
+            else if (r.noCommand) out(`        ${style.dim(`no command: ${r.noCommand}`)}`);
           }
           out();
           out(

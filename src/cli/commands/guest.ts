@@ -86,10 +86,12 @@ Examples:
 Exit codes: see 'bhyve-gpu guest check --help' and 'bhyve-gpu guest setup --help'.`,
     )
     .action(() => {
-      // `bhyve-gpu guest` alone: say which subcommands exist, as a usage error.
+      // `bhyve-gpu guest` alone: say which subcommands exist, as a usage error (a JSON one with --json).
       process.stderr.write(guest.helpInformation());
-      process.stderr.write('error: missing subcommand: check, setup or script\n');
-      process.exitCode = 2;
+      throw new UsageError(
+        'missing subcommand: check, setup or script',
+        'bhyve-gpu guest check, bhyve-gpu guest setup, or bhyve-gpu guest script --windows',
+      );
     });
   guest
     .command('check')
@@ -130,7 +132,7 @@ Exit codes: see 'bhyve-gpu guest check --help' and 'bhyve-gpu guest setup --help
     )
     .addOption(new Option('--format <format>', 'output').choices(['script', 'cloud-init']).default('script'))
     .option('--run', 'run the script on the host (needs root and --yes)')
-    .option('--yes', 'confirm --run')
+    .option('-y, --yes', 'confirm --run')
     .option('--windows', 'a Windows guest: print the driver steps and PowerShell install script')
     .option('--from <file>', 'with --windows: take the GPU from a Windows guest capture')
     .addHelpText('after', SETUP_HELP)

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { ToolError } from '../../errors.js';
 import { openHost } from '../../host/open.js';
 import { planInstall } from '../../install/plan.js';
 import { DEFAULT_SOURCE_DIR } from '../../srctree/git.js';
@@ -30,6 +31,16 @@ export function register(program: Command): void {
       const g = globals(c);
       const host = await openHost(g.host, g.root);
       try {
+        // A snapshot records the probe set, never a source tree or build output (docs/snapshot-format.md).
+        if (host.kind === 'snapshot' && !('root' in host))
+          throw new ToolError(
+            'snapshot-no-tree',
+            `install reads the build in ${opts.src} on the host it installs on, and a snapshot holds no source tree or build output`,
+            {
+              hint: 'run bhyve-gpu install on the host that built it (or --host ssh://HOST); add --root DIR to stage the install into a directory',
+              exitCode: 2,
+            },
+          );
         const { plan, after } = await planInstall(host, opts.src);
         await showOrApply(host, plan, opts, g, { command: commandLine() });
         if (!g.json) for (const a of after) out(`next: ${a}`);

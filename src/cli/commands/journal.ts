@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { ToolError } from '../../errors.js';
 import { openHost } from '../../host/open.js';
+import { quoteArgv } from '../../host/shell-quote.js';
 import {
   JOURNAL_DIR,
   type JournalEntry,
@@ -7,6 +9,8 @@ import {
   readEntry,
   type StepRecord,
 } from '../../plan/journal.js';
+import { LOCK_PATH } from '../../plan/lock.js';
+import { interruptedEntries, lockHeldByLiveRun } from '../../plan/recover.js';
 import { colorDiff } from '../../plan/render.js';
 import { describeStep } from '../../plan/types.js';
 import { SCHEMA_VERSION } from '../../version.js';
@@ -87,9 +91,27 @@ Exit codes: 0 listed (unreadable entries included), 1 failure (the journal direc
       const g = globals(cmd);
       const host = await openHost(g.host, g.root);
       try {
+        if (host.kind === 'snapshot' && !('root' in host))
+          throw new ToolError(
+            'snapshot-no-journal',
+            'a snapshot never holds the journal: it records the probe set only (docs/snapshot-format.md)',
+            {
+              hint: 'run bhyve-gpu journal on the host itself (or --host ssh://HOST); with --root DIR it reads DIR/var/db/bhyve-gpu/journal',
+              exitCode: 2,
+            },
+          );
         const entries = await listEntries(host, JOURNAL_DIR);
+        const interrupted = (await lockHeldByLiveRun(host, LOCK_PATH))
+          ? []
+          : await interruptedEntries(host, JOURNAL_DIR);
         if (g.json) {
-          printJson({ schemaVersion: SCHEMA_VERSION, entries });
+          printJson({
+            schemaVersion: SCHEMA_VERSION,
+            entries: entries.map((e) => {
+              const i = interrupted.find((x) => x.id === e.id);
+              return i ? { ...e, interrupted: { where: i.where, commands: [i.undo], finish: i.finish } } : e;
+            }),
+          });
           return;
         }
         if (entries.length === 0) {
@@ -106,7 +128,13 @@ Exit codes: 0 listed (unreadable entries included), 1 failure (the journal direc
         out(table(['ID', 'TIME', 'STATE', 'COMMAND', 'FILES'], rows));
         for (const e of entries.filter((x) => x.state === 'unreadable'))
           note(`${style.yellow('warning:')} ${e.id} is unreadable: ${e.error ?? 'unknown error'}`);
-        for (const e of entries.filter((x) => UNFINISHED.has(x.state)))
+        for (const i of interrupted)
+          note(
+            `${style.yellow('interrupted:')} ${i.id} (${i.title}): ${i.where} when the run stopped; undo: ${quoteArgv(i.undo)}${i.finish && i.kind === 'apply' ? `; or finish it: ${quoteArgv(i.finish)}` : ''}`,
+          );
+        for (const e of entries.filter(
+          (x) => UNFINISHED.has(x.state) && !interrupted.some((i) => i.id === x.id),
+        ))
           note(
             `${style.yellow('note:')} ${e.id} is ${e.state}: an apply that did not finish; see 'bhyve-gpu journal show ${e.id}', undo with 'bhyve-gpu rollback ${e.id}'`,
           );

@@ -52,13 +52,16 @@ function printPreview(p: RollbackPreview): void {
   for (const u of p.unchanged) out(style.dim(`  ${u}: already as before the entry`));
 }
 
+type RollbackFlags = { yes?: boolean; dryRun?: boolean; check?: boolean };
+
 export function register(program: Command): void {
   program
     .command('rollback')
     .description('undo a journal entry: restore the files it changed, run its undo commands in reverse')
     .argument('[id]', 'journal entry to undo (default: the latest readable one)')
     .option('-y, --yes', 'perform the rollback (without it, show what would be restored)')
-    .option('--dry-run', 'only show what would be restored, even with --yes')
+    .option('--dry-run', 'only show what would be restored (the default without --yes)')
+    .option('--check', 'change nothing; exit 3 when there is something to undo, 0 when not')
     .addHelpText(
       'after',
       `
@@ -74,9 +77,9 @@ Examples:
   bhyve-gpu rollback --json --dry-run
 
 Exit codes: 0 rolled back or nothing to do, 1 failure or refused (files changed since), 2 usage,
-  3 changes pending (shown, not performed: pass --yes), 4 partial failure`,
+  3 changes pending (--check), 4 partial failure. A preview without --yes exits 0, as every plan does.`,
     )
-    .action(async (id: string | undefined, opts: { yes?: boolean; dryRun?: boolean }, cmd: Command) => {
+    .action(async (id: string | undefined, opts: RollbackFlags, cmd: Command) => {
       const g = globals(cmd);
       const host = await openHost(g.host, g.root);
       const command = ['bhyve-gpu', 'rollback', ...(id ? [id] : []), '--yes'].join(' ');
@@ -91,7 +94,7 @@ Exit codes: 0 rolled back or nothing to do, 1 failure or refused (files changed 
           process.exitCode = EXIT.failure;
           return;
         }
-        const dryRun = opts.dryRun === true || opts.yes !== true;
+        const dryRun = opts.dryRun === true || opts.check === true || opts.yes !== true;
         const pending =
           preview.status === 'ready' || (preview.status === 'nothing' && preview.entry !== undefined);
         if (dryRun || !pending) {
@@ -101,8 +104,10 @@ Exit codes: 0 rolled back or nothing to do, 1 failure or refused (files changed 
             out(preview.message);
           }
           if (pending && preview.status === 'ready') {
-            if (!g.json) note(`${style.dim('hint:')} run again with --yes to undo these changes`);
-            process.exitCode = EXIT.pending;
+            if (!g.json && !opts.check)
+              note(`${style.dim('hint:')} run again with --yes to undo these changes`);
+            // One rule for every plan: shown and not applied exits 0; --check exits 3 when changes are pending.
+            if (opts.check) process.exitCode = EXIT.pending;
           }
           return;
         }
@@ -110,6 +115,7 @@ Exit codes: 0 rolled back or nothing to do, 1 failure or refused (files changed 
           journalDir: JOURNAL_DIR,
           command,
           ...(preview.id ? { id: preview.id } : {}),
+          onNote: (line) => note(line),
         });
         if (g.json) printJson(previewJson(result.preview, false, result.status, result.message));
         else {

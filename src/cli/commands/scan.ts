@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { idPair } from '../../bhyve/ids.js';
 import { formatBytes } from '../../bhyve/mmio.js';
+import { ToolError } from '../../errors.js';
 import { openHost } from '../../host/open.js';
+import { detectPlatform } from '../../host/platform.js';
 import { installedQuirks } from '../../inventory/gpus.js';
 import { scanHost } from '../../inventory/inventory.js';
 import type { GpuGroup, Inventory } from '../../inventory/types.js';
@@ -33,8 +35,27 @@ export function register(program: Command): void {
       const host = await openHost(g.host, g.root);
       try {
         const inv = await scanHost(host);
+        if (inv.host.sysname === undefined || inv.host.sysname !== 'FreeBSD') {
+          const platform =
+            inv.host.sysname === undefined
+              ? await detectPlatform(host)
+              : { os: 'other', evidence: `uname: ${inv.host.sysname}` };
+          if (platform.os !== 'freebsd' && platform.os !== 'unknown')
+            throw new ToolError(
+              'not-freebsd',
+              `${host.description} is not a FreeBSD host (${platform.evidence}): nothing to scan`,
+              {
+                hint:
+                  platform.os === 'linux'
+                    ? 'inside a Linux guest: bhyve-gpu guest check; scan runs on the FreeBSD host'
+                    : 'run scan on the FreeBSD host, or with --host ssh://HOST',
+              },
+            );
+        }
         if (g.json) printJson(scanJson(inv));
         else printScan(inv);
+        // A host whose PCI devices could not be read was not scanned: say so in the exit status too.
+        if (inv.devices === undefined) process.exitCode = 1;
       } finally {
         await host.close();
       }
@@ -181,11 +202,14 @@ export function printScan(inv: Inventory): void {
     h.iommu.amdviEnable !== undefined ? `hw.vmm.amdvi.enable=${h.iommu.amdviEnable}` : '',
   ].filter(Boolean);
   out(`  IOMMU: ${iommu}${extra.length ? ` (${extra.join(', ')})` : ''}`);
-  const how = h.vmm.loaderConf
-    ? 'vmm_load="YES" in loader.conf'
-    : h.vmm.kldList
-      ? style.yellow('rc.conf kld_list only (too late for pptdevs)')
-      : 'not configured to load at boot';
+  const how =
+    h.vmm.loaderConf === undefined
+      ? style.dim('loader.conf not read: unknown whether it loads at boot')
+      : h.vmm.loaderConf
+        ? 'vmm_load="YES" in loader.conf'
+        : h.vmm.kldList
+          ? style.yellow('rc.conf kld_list only (too late for pptdevs)')
+          : 'not configured to load at boot';
   out(`  vmm: loaded ${yn(h.vmm.loaded)}; ${how}`);
   const ppt =
     h.pptdevs === undefined

@@ -178,7 +178,7 @@ export function register(program: Command): void {
       ]),
     )
     .option('--dry-run', 'show the whole plan and change nothing (works without a terminal)')
-    .option('--yes', 'apply without asking')
+    .option('-y, --yes', 'apply without asking')
     .addHelpText('after', HELP)
     .action(async (opts: SetupOptions, c: Command) => {
       const g = globals(c);
@@ -245,6 +245,7 @@ export function register(program: Command): void {
         if (!isNoop(plan)) {
           const r = await applyPlan(host, plan, {
             command: commandLine(),
+            argv: ['bhyve-gpu', ...process.argv.slice(2)],
             verify: shFileVerifier(plan),
             onProgress: (l) => note(l),
           });

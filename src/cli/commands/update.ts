@@ -70,7 +70,7 @@ export function register(program: Command): void {
     .option('--repo <url>', 'git repository (default: the one recorded in the install manifest)')
     .option('--jobs <n>', 'parallel make jobs (default: sysctl -n hw.ncpu)')
     .option('--dry-run', 'show the plan and change nothing (the default without --yes)')
-    .option('--yes', 'fetch, patch, build and install (the install is journaled)')
+    .option('-y, --yes', 'fetch, patch, build and install (the install is journaled)')
     .option(
       '--check',
       'change nothing; exit 3 when the patched bhyve is overwritten or behind, 0 when current',

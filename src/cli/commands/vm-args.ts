@@ -50,9 +50,10 @@ export function register(program: Command): void {
         else if (opts.config) out(config.join('\n'));
         else out(args.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' '));
         const notPpt = gpu.functions.filter((f) => f.state !== 'ppt-attached');
-        if (notPpt.length)
+        // The advice must run as printed: --remove-stale while a stale entry would make attach refuse.
+        if (notPpt.length && !gpu.consoleGpu)
           note(
-            `note: ${notPpt.map((f) => f.device.bhyveId).join(' ')} not on ppt yet: bhyve-gpu attach ${gpu.id} --yes, then reboot`,
+            `note: ${notPpt.map((f) => f.device.bhyveId).join(' ')} not on ppt yet: bhyve-gpu attach ${gpu.id}${inv.stale.length ? ' --remove-stale' : ''} --yes, then reboot`,
           );
       } finally {
         await host.close();

@@ -3,14 +3,19 @@ import { formatBytes, windowNeeded } from '../../bhyve/mmio.js';
 import { installedQuirks } from '../../inventory/gpus.js';
 import type { GpuGroup } from '../../inventory/types.js';
 import { STOCK_MMIO64, sizeText } from '../../patch/quirks/words.js';
+import { attachArgv, intpinChain, REBOOT, REBOOT_AFTER_STALE, thenReboot } from '../advice.js';
 import { type Check, type CheckResult, type DoctorContext, result } from '../types.js';
 
 const PATCH_FIX =
-  'bhyve-gpu source && bhyve-gpu patch --src /usr/local/bhyve-gpu/src && bhyve-gpu build --src /usr/local/bhyve-gpu/src && bhyve-gpu install --src /usr/local/bhyve-gpu/src --yes';
+  'build and install a bhyve with the NVIDIA INTPIN quirk (fetch the source for this release, patch, build, install), then restart the guest';
 
-/** The attach flags a fix needs: the guest, and --remove-stale while a stale entry would block it. */
-function vmHint(ctx: DoctorContext): string {
-  return `${ctx.vm ? ` --vm ${ctx.vm.name}` : ' --vm <name>'}${ctx.inventory.stale.length ? ' --remove-stale' : ''}`;
+const CONSOLE_NO_COMMAND =
+  'this GPU is the host console: bhyve-gpu never reserves it; use a serial console or another GPU for the host first';
+
+/** attach for this GPU (with --vm when doctor checks a VM), or why none: the console is never proposed. */
+function attachFix(g: GpuGroup, ctx: DoctorContext, options: { now?: boolean } = {}) {
+  const argv = attachArgv(ctx.inventory, g, { vm: ctx.vm?.name, ...options });
+  return argv ? { commands: [argv] } : { noCommand: CONSOLE_NO_COMMAND };
 }
 
 function reserved(g: GpuGroup, ctx: DoctorContext): CheckResult {
@@ -20,7 +25,11 @@ function reserved(g: GpuGroup, ctx: DoctorContext): CheckResult {
     (f) =>
       `${f.device.bhyveId} ${idPair(f.device)} ${f.device.driver ?? 'none'}${f.device.unit ?? ''}: ${f.state}`,
   );
-  const fix = `bhyve-gpu attach ${g.id}${vmHint(ctx)} --yes, then reboot`;
+  const fix = g.consoleGpu
+    ? 'do not reserve the host console'
+    : `reserve every function of ${g.id} (pptdevs, vmm_load) with bhyve-gpu attach, then reboot`;
+  const attach = attachFix(g, ctx);
+  const attachReboot = attach.commands ? { commands: [...attach.commands, REBOOT] } : attach;
   if (ctx.inventory.host.pptdevs === undefined)
     return result(id, title, 'UNKNOWN', [...ev, 'loader.conf not available']);
   if (g.functions.every((f) => f.state === 'ppt-attached')) {
@@ -34,7 +43,8 @@ function reserved(g: GpuGroup, ctx: DoctorContext): CheckResult {
           ...ev,
           `on ppt but not in pptdevs (bound at runtime?): ${unlisted.map((f) => f.device.bhyveId).join(' ')}; lost at reboot`,
         ],
-        fix,
+        `reserve ${g.id} in pptdevs so that it stays on ppt after a reboot`,
+        attach,
       );
     return result(id, title, 'PASS', ev);
   }
@@ -53,8 +63,11 @@ function reserved(g: GpuGroup, ctx: DoctorContext): CheckResult {
           : 'reserved in pptdevs: a reboot is pending',
       ],
       late
-        ? 'sysrc -f /boot/loader.conf vmm_load=YES && reboot'
-        : 'reboot (or bhyve-gpu attach --now to bind without a reboot)',
+        ? `set vmm_load="YES" in /boot/loader.conf, then reboot${ctx.inventory.stale.length ? REBOOT_AFTER_STALE : ''}`
+        : `reboot, or bind them now without a reboot (attach --now loads vmm.ko first when it is not loaded)`,
+      late
+        ? { commands: thenReboot(ctx.inventory, [['sysrc', '-f', '/boot/loader.conf', 'vmm_load=YES']]) }
+        : attachFix(g, ctx, { now: true }),
     );
   }
   return result(
@@ -63,6 +76,7 @@ function reserved(g: GpuGroup, ctx: DoctorContext): CheckResult {
     'FAIL',
     [...ev, `not in pptdevs: ${missing.map((f) => f.device.bhyveId).join(' ')}`],
     fix,
+    attachReboot,
   );
 }
 
@@ -72,10 +86,14 @@ function interrupts(g: GpuGroup, ctx: DoctorContext): CheckResult {
   if (!g.capabilitiesKnown) return result(id, title, 'UNKNOWN', ['pciconf -c capability lines not captured']);
   const ev = [`MSI: ${g.msi ? 'yes' : 'no'}, MSI-X: ${g.msix ? 'yes' : 'no'}`];
   if (!g.msi && !g.msix)
-    return result(id, title, 'WARN', [
-      ...ev,
-      'no MSI or MSI-X: the guest must use legacy INTx, which bhyve passthru does not route',
-    ]);
+    return result(
+      id,
+      title,
+      'WARN',
+      [...ev, 'no MSI or MSI-X: the guest must use legacy INTx, which bhyve passthru does not route'],
+      'pass a device with MSI or MSI-X',
+      { noCommand: 'a property of the device: no command adds MSI' },
+    );
   if (g.intpinQuirk === 'not-needed') return result(id, title, 'PASS', ev);
   const bhyve = ctx.inventory.host.bhyve;
   const installed = installedQuirks(ctx.inventory.host);
@@ -99,6 +117,7 @@ function interrupts(g: GpuGroup, ctx: DoctorContext): CheckResult {
     g.intpinQuirk === 'required' ? 'FAIL' : 'WARN',
     [...ev, `installed bhyve: ${bhyve.state}`],
     PATCH_FIX,
+    { commands: intpinChain() },
   );
 }
 
@@ -143,6 +162,7 @@ function mmio(g: GpuGroup, ctx: DoctorContext): CheckResult {
         'FAIL',
         [...ev, ...over],
         "the BARs below 4 GiB do not fit bhyve's 32-bit window: pass fewer functions to this guest",
+        { noCommand: 'a choice of devices for this guest, not a setting' },
       );
     return {
       ...result(
@@ -172,12 +192,29 @@ function mmio(g: GpuGroup, ctx: DoctorContext): CheckResult {
       'WARN',
       [...ev, `large BAR: ${big.join(', ')}: it takes most of bhyve's ${formatBytes(window)} 64-bit window`],
       'enable Above 4G decoding in the host firmware; give this guest no second large-BAR device (one 32 GiB BAR fills the whole window)',
+      { noCommand: 'a firmware setting (Above 4G decoding) and a choice of devices' },
     );
   return result(id, title, 'PASS', ev);
 }
 
 function consoleGpu(g: GpuGroup): CheckResult[] {
   if (!g.consoleGpu) return [];
+  const reservedFns = g.functions.filter((f) => f.reserved).map((f) => f.device.bhyveId);
+  // The console reserved in pptdevs: the next boot takes the host's display away. Undo the reservation.
+  if (reservedFns.length)
+    return [
+      result(
+        `gpu.${g.id}.console`,
+        `GPU ${g.id}: not the host console`,
+        'FAIL',
+        [
+          'dmesg.boot: this GPU is the boot video device',
+          `reserved in pptdevs: ${reservedFns.join(' ')}: at the next boot the host loses its console`,
+        ],
+        'stop reserving the console GPU before the next boot',
+        { commands: [['bhyve-gpu', 'detach', g.id, '--yes']] },
+      ),
+    ];
   return [
     result(
       `gpu.${g.id}.console`,
@@ -185,6 +222,7 @@ function consoleGpu(g: GpuGroup): CheckResult[] {
       'WARN',
       ['dmesg.boot: this GPU is the boot video device'],
       'pass a GPU that is not the console, or use a serial/other console before reserving it',
+      { noCommand: CONSOLE_NO_COMMAND },
     ),
   ];
 }
@@ -200,8 +238,17 @@ export const gpuChecks: Check = (ctx) => {
         inv.unknown.filter((u) => u.startsWith('pciconf')),
       ),
     ];
-  if (inv.gpus.length === 0) return [result('gpu', 'GPUs', 'FAIL', ['no PCI display-class device found'])];
+  if (inv.gpus.length === 0)
+    return [
+      result('gpu', 'GPUs', 'FAIL', ['no PCI display-class device found'], 'install a GPU in the host', {
+        noCommand: 'hardware: no GPU on this host',
+      }),
+    ];
   return inv.gpus
     .filter((g) => !g.consoleGpu || inv.gpus.length === 1 || g.functions.some((f) => f.reserved))
-    .flatMap((g) => [reserved(g, ctx), interrupts(g, ctx), mmio(g, ctx), ...consoleGpu(g)]);
+    .flatMap((g) =>
+      // The console GPU is shown (with its warning, or a FAIL when reserved) but never measured as a
+      // passthrough candidate: no advice may complete its reservation.
+      g.consoleGpu ? consoleGpu(g) : [reserved(g, ctx), interrupts(g, ctx), mmio(g, ctx)],
+    );
 };

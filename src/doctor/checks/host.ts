@@ -1,33 +1,53 @@
 import { loaderViews } from '../../conf/views.js';
-import { loaderFileOrder } from '../../inventory/collect.js';
+import { fileText, loaderFileOrder } from '../../inventory/collect.js';
+import { DMESG_BOOT } from '../../inventory/probes.js';
+import type { Inventory } from '../../inventory/types.js';
 import { manifestQuirks } from '../../patch/quirks/words.js';
+import { intpinChain, REBOOT_AFTER_STALE, thenReboot } from '../advice.js';
 import { type Check, result } from '../types.js';
 
-/** bhyve runs on FreeBSD/amd64 only. */
-export const hostOs: Check = ({ inventory }) => {
+const FIRMWARE = 'a firmware (BIOS/UEFI setup) setting: no command can change it from the running system';
+
+/** The whole dmesg.boot line a verdict rests on ("VT-x: ... (disabled in BIOS)" keeps its reason). */
+function dmesgLine(inventory: Inventory, line: number): string | undefined {
+  const text = fileText(inventory.raw, DMESG_BOOT);
+  return text?.split(/\r?\n/)[line - 1]?.replace(/=3D/g, '=').trim();
+}
+
+/** bhyve runs on FreeBSD/amd64 only. Another system (a Linux guest snapshot) is a FAIL, never "unknown". */
+export const hostOs: Check = ({ inventory, platform }) => {
   const { sysname, machine } = inventory.host;
-  if (sysname === undefined || sysname === 'FreeBSD') {
-    if (machine !== undefined && machine !== 'amd64')
-      return [
-        result(
-          'host.os',
-          'FreeBSD/amd64 host',
-          'FAIL',
-          [`uname: ${sysname} ${machine}`],
-          'PCI passthrough with bhyve needs an amd64 host',
-        ),
-      ];
-    return [];
-  }
-  return [
-    result(
-      'host.os',
-      'FreeBSD/amd64 host',
-      'FAIL',
-      [`uname: ${sysname} ${machine ?? ''}`.trim()],
-      'run bhyve-gpu on the FreeBSD host (or --host ssh://host); inside a Linux guest use bhyve-gpu guest check',
-    ),
-  ];
+  const title = 'FreeBSD/amd64 host';
+  if (platform?.os === 'linux' || (sysname !== undefined && sysname !== 'FreeBSD'))
+    return [
+      result(
+        'host.os',
+        title,
+        'FAIL',
+        [platform?.os === 'linux' ? platform.evidence : `uname: ${sysname} ${machine ?? ''}`.trim()],
+        'this is not a FreeBSD host: run bhyve-gpu doctor on the FreeBSD host (or --host ssh://HOST); inside a Linux guest use bhyve-gpu guest check',
+        { commands: [['bhyve-gpu', 'guest', 'check']] },
+      ),
+    ];
+  if (machine !== undefined && machine !== 'amd64')
+    return [
+      result(
+        'host.os',
+        title,
+        'FAIL',
+        [`uname: ${sysname ?? 'FreeBSD'} ${machine}`],
+        'PCI passthrough with bhyve needs an amd64 host',
+        { noCommand: 'bhyve passthrough needs different hardware (amd64)' },
+      ),
+    ];
+  // Nothing said which system this is: not a PASS.
+  if (
+    sysname === undefined &&
+    platform?.os === 'unknown' &&
+    !inventory.host.cpu?.banner?.startsWith('FreeBSD')
+  )
+    return [result('host.os', title, 'UNKNOWN', [platform.evidence])];
+  return [];
 };
 
 /** VT-x with EPT and unrestricted guest, or AMD-V with nested paging. */
@@ -37,13 +57,19 @@ export const cpuVirtualisation: Check = ({ inventory }) => {
   if (!cpu) return [result('host.cpu', title, 'UNKNOWN', ['/var/run/dmesg.boot not available'])];
   if (cpu.hypervisor)
     return [
-      result('host.cpu', title, 'WARN', [
-        `this FreeBSD runs as a guest of ${cpu.hypervisor}: passthrough needs nested IOMMU support`,
-      ]),
+      result(
+        'host.cpu',
+        title,
+        'WARN',
+        [`this FreeBSD runs as a guest of ${cpu.hypervisor}: passthrough needs nested IOMMU support`],
+        'enable nested virtualisation and a virtual IOMMU in the outer hypervisor, or run on bare metal',
+        { noCommand: `a setting of the outer hypervisor (${cpu.hypervisor}), not of this host` },
+      ),
     ];
+  const firmware = { noCommand: FIRMWARE };
   if (cpu.vtx) {
     const v = cpu.vtx;
-    const ev = [`dmesg.boot line ${v.line}: VT-x: ${v.flags.join(',')}`];
+    const ev = [`dmesg.boot line ${v.line}: ${dmesgLine(inventory, v.line) ?? `VT-x: ${v.flags.join(',')}`}`];
     if (v.disabledInBios)
       return [
         result(
@@ -52,6 +78,7 @@ export const cpuVirtualisation: Check = ({ inventory }) => {
           'FAIL',
           ev,
           'enable Intel VT-x (and VT-d) in the firmware setup, then reboot',
+          firmware,
         ),
       ];
     if (!v.ept || !v.unrestrictedGuest)
@@ -62,13 +89,14 @@ export const cpuVirtualisation: Check = ({ inventory }) => {
           'FAIL',
           [...ev, `missing: ${[!v.ept && 'EPT', !v.unrestrictedGuest && 'UG'].filter(Boolean).join(', ')}`],
           'bhyve needs a CPU with EPT and unrestricted guest (Westmere or newer)',
+          { noCommand: 'the CPU lacks the feature: other hardware is needed' },
         ),
       ];
     return [result('host.cpu', title, 'PASS', ev)];
   }
   if (cpu.svm) {
     const s = cpu.svm;
-    const ev = [`dmesg.boot line ${s.line}: SVM: ${s.flags.join(',')}`];
+    const ev = [`dmesg.boot line ${s.line}: ${dmesgLine(inventory, s.line) ?? `SVM: ${s.flags.join(',')}`}`];
     if (s.disabledInBios)
       return [
         result(
@@ -77,10 +105,15 @@ export const cpuVirtualisation: Check = ({ inventory }) => {
           'FAIL',
           ev,
           'enable SVM / AMD-V (and IOMMU) in the firmware setup, then reboot',
+          firmware,
         ),
       ];
     if (!s.nestedPaging)
-      return [result('host.cpu', title, 'FAIL', ev, 'bhyve needs AMD-V with nested paging (NP)')];
+      return [
+        result('host.cpu', title, 'FAIL', ev, 'bhyve needs AMD-V with nested paging (NP)', {
+          noCommand: 'the CPU lacks the feature: other hardware is needed',
+        }),
+      ];
     return [result('host.cpu', title, 'PASS', ev)];
   }
   return [
@@ -90,10 +123,15 @@ export const cpuVirtualisation: Check = ({ inventory }) => {
       'FAIL',
       [`no VT-x or SVM line in dmesg.boot (CPU: ${cpu.cpuModel ?? 'unknown'})`],
       'enable virtualisation (VT-x / AMD-V) in the firmware setup; an old CPU may lack it',
+      firmware,
     ),
   ];
 };
 
+/**
+ * The IOMMU: the ACPI table (DMAR / IVRS) says the firmware has one; "enabled for vmm" needs vmm's own
+ * sysctls (hw.vmm.iommu.enable, hw.vmm.amdvi.enable). Without them the check is a WARN, not a PASS.
+ */
 export const iommu: Check = ({ inventory }) => {
   const h = inventory.host;
   const title = 'IOMMU (VT-d / AMD-Vi) present and enabled for vmm';
@@ -103,18 +141,36 @@ export const iommu: Check = ({ inventory }) => {
     ? 'enable IOMMU / AMD-Vi in the firmware setup, then reboot'
     : 'enable VT-d in the firmware setup, then reboot (vm-bhyve refuses passthru without a DMAR table)';
   const units = [...(h.cpu?.dmarUnits ?? []), ...(h.cpu?.amdViUnits ?? [])];
-  if (h.iommu.table === 'none')
-    out.push(result('host.iommu', title, 'FAIL', ['acpidump -t: no DMAR or IVRS table'], firmwareFix));
-  else if (h.iommu.table !== undefined)
-    out.push(result('host.iommu', title, 'PASS', [`acpidump -t: ${h.iommu.table} table present`]));
-  else if (units.length > 0)
-    out.push(
-      result('host.iommu', title, 'PASS', [
-        `dmesg.boot: IOMMU units ${units.join(', ')} attached`,
-        'acpidump -t not available',
-      ]),
+  const vmmSeen = h.iommu.vmmIommuEnable !== undefined;
+  const vmmEvidence = vmmSeen
+    ? `hw.vmm.iommu.enable: ${h.iommu.vmmIommuEnable}`
+    : `hw.vmm.iommu.enable: not readable (${h.vmm.loaded === false ? 'vmm.ko is not loaded' : 'sysctl hw.vmm not available'})`;
+  const notSeenByVmm = (present: string[]) =>
+    result(
+      'host.iommu',
+      title,
+      'WARN',
+      [...present, vmmEvidence, 'present in the firmware; whether vmm uses it shows once vmm.ko is loaded'],
+      'load vmm.ko, then run doctor again',
+      h.vmm.loaded === false
+        ? { commands: [['kldload', 'vmm']] }
+        : { noCommand: 'sysctl hw.vmm was not read: run doctor on the host itself' },
     );
-  else if (h.cpu)
+  if (h.iommu.table === 'none')
+    out.push(
+      result('host.iommu', title, 'FAIL', ['acpidump -t: no DMAR or IVRS table'], firmwareFix, {
+        noCommand: FIRMWARE,
+      }),
+    );
+  else if (h.iommu.table !== undefined) {
+    const present = [`acpidump -t: ${h.iommu.table} table present`];
+    if (vmmSeen) out.push(result('host.iommu', title, 'PASS', [...present, vmmEvidence]));
+    else out.push(notSeenByVmm(present));
+  } else if (units.length > 0) {
+    const present = [`dmesg.boot: IOMMU units ${units.join(', ')} attached`, 'acpidump -t not available'];
+    if (vmmSeen) out.push(result('host.iommu', title, 'PASS', [...present, vmmEvidence]));
+    else out.push(notSeenByVmm(present));
+  } else if (h.cpu)
     out.push(
       result(
         'host.iommu',
@@ -125,6 +181,7 @@ export const iommu: Check = ({ inventory }) => {
           'dmesg.boot: no dmar (VT-d) or AMD-Vi unit attached: the IOMMU is probably off',
         ],
         `check with: acpidump -t | grep -E 'DMAR|IVRS'; if nothing: ${firmwareFix}`,
+        { noCommand: FIRMWARE },
       ),
     );
   else out.push(result('host.iommu', title, 'UNKNOWN', ['acpidump -t and dmesg.boot not available']));
@@ -135,7 +192,8 @@ export const iommu: Check = ({ inventory }) => {
         'vmm may use the IOMMU',
         'FAIL',
         ['hw.vmm.iommu.enable: 0'],
-        'remove hw.vmm.iommu.enable="0" from /boot/loader.conf and reboot',
+        `set hw.vmm.iommu.enable="1" in /boot/loader.conf (or remove the line that sets 0) and reboot${inventory.stale.length ? REBOOT_AFTER_STALE : ''}`,
+        { commands: thenReboot(inventory, [['sysrc', '-f', '/boot/loader.conf', 'hw.vmm.iommu.enable=1']]) },
       ),
     );
   if (amd && h.iommu.table !== 'none' && h.iommu.amdviEnable !== '1') {
@@ -147,23 +205,46 @@ export const iommu: Check = ({ inventory }) => {
           'AMD-Vi enabled for vmm',
           known ? 'FAIL' : 'UNKNOWN',
           [`hw.vmm.amdvi.enable: ${h.iommu.amdviEnable ?? 'unknown'}`],
-          'sysrc -f /boot/loader.conf hw.vmm.amdvi.enable=1 && reboot',
+          `set hw.vmm.amdvi.enable="1" in /boot/loader.conf, then reboot${inventory.stale.length ? REBOOT_AFTER_STALE : ''}`,
+          {
+            commands: thenReboot(inventory, [['sysrc', '-f', '/boot/loader.conf', 'hw.vmm.amdvi.enable=1']]),
+          },
         ),
       );
   }
   return out;
 };
 
+/**
+ * vmm.ko loaded, and loaded by the loader (so ppt claims the pptdevs devices before their host drivers).
+ * PASS needs both: vmm_load="YES" and kldstat showing vmm; configured-but-not-loaded is a WARN.
+ */
 export const vmmLoad: Check = ({ inventory }) => {
   const v = inventory.host.vmm;
   const title = 'vmm.ko loaded from /boot/loader.conf';
   const ev = [
     `vmm loaded: ${v.loaded === undefined ? 'unknown' : v.loaded ? 'yes' : 'no'}`,
-    `vmm_load in loader.conf: ${v.loaderConf === undefined ? 'unknown' : v.loaderConf ? 'YES' : 'no'}`,
+    `vmm_load in loader.conf: ${v.loaderConf === undefined ? 'unknown (loader.conf not read)' : v.loaderConf ? 'YES' : 'no'}`,
     `vmm in rc.conf kld_list: ${v.kldList === undefined ? 'unknown' : v.kldList ? 'yes' : 'no'}`,
   ];
-  const fix = 'sysrc -f /boot/loader.conf vmm_load=YES (bhyve-gpu attach does this), then reboot';
-  if (v.loaderConf) return [result('host.vmm', title, 'PASS', ev)];
+  const fix = `set vmm_load="YES" in /boot/loader.conf (bhyve-gpu attach does this), then reboot${inventory.stale.length ? REBOOT_AFTER_STALE : ''}`;
+  const commands = thenReboot(inventory, [['sysrc', '-f', '/boot/loader.conf', 'vmm_load=YES']]);
+  if (v.loaderConf === undefined) return [result('host.vmm', title, 'UNKNOWN', ev)];
+  if (v.loaderConf) {
+    if (v.loaded === true) return [result('host.vmm', title, 'PASS', ev)];
+    if (v.loaded === false)
+      return [
+        result(
+          'host.vmm',
+          title,
+          'WARN',
+          [...ev, 'configured to load at the next boot, not loaded now'],
+          'load it now (or reboot)',
+          { commands: [['kldload', 'vmm']] },
+        ),
+      ];
+    return [result('host.vmm', title, 'UNKNOWN', [...ev, 'kldstat not read: loaded or not is unknown'])];
+  }
   if (v.kldList)
     return [
       result(
@@ -175,10 +256,10 @@ export const vmmLoad: Check = ({ inventory }) => {
           'kld_list loads vmm after the PCI drivers attached: pptdevs devices stay with their host drivers',
         ],
         fix,
+        { commands },
       ),
     ];
-  if (v.loaderConf === undefined) return [result('host.vmm', title, 'UNKNOWN', ev)];
-  return [result('host.vmm', title, 'FAIL', ev, fix)];
+  return [result('host.vmm', title, 'FAIL', ev, fix, { commands })];
 };
 
 /**
@@ -270,7 +351,8 @@ export const installedBhyve: Check = ({ inventory }) => {
           `expected sha256 ${b.manifest?.files.find((f) => f.path === '/usr/sbin/bhyve')?.sha256}`,
           `found sha256 ${b.sha256}`,
         ],
-        'bhyve-gpu install --src /usr/local/bhyve-gpu/src (after bhyve-gpu build), or rebuild if the release changed',
+        'rebuild bhyve from a source matching the running release and install it again',
+        { commands: intpinChain() },
       ),
     ];
   if (b.state === 'maybe-overwritten')
@@ -280,7 +362,8 @@ export const installedBhyve: Check = ({ inventory }) => {
         title,
         'WARN',
         [b.detail],
-        'sha256 /usr/sbin/bhyve and compare with /var/db/bhyve-gpu/installed.json; if it differs: bhyve-gpu build and bhyve-gpu install again (rebuild from a source matching the new release)',
+        'freebsd-update may have replaced it: rebuild from a source matching the new release and install again',
+        { commands: intpinChain() },
       ),
     ];
   if (b.state === 'stock') return [result('host.bhyve', title, 'PASS', [b.detail])];

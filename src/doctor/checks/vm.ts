@@ -2,6 +2,7 @@ import { hasCarriageReturns } from '../../conf/views.js';
 import { type PassthruEntry, passthruEntries } from '../../conf/vm-conf.js';
 import { readVmBhyveConfig } from '../../conf/vm-layout.js';
 import type { GpuGroup } from '../../inventory/types.js';
+import { attachAdvice } from '../advice.js';
 import { type Check, type CheckResult, result } from '../types.js';
 
 const UEFI = new Set(['uefi', 'uefi-csm', 'uefi-devel', 'uefi-custom']);
@@ -39,25 +40,40 @@ export const vmChecks: Check = (ctx) => {
   const vm = ctx.vm;
   if (!vm) return [];
   const p = `vm.${vm.name}`;
-  if (vm.text === undefined)
+  const inv = ctx.inventory;
+  if (vm.text === undefined) {
+    const attach = attachAdvice(inv, vm.name);
     return [
       result(
         `${p}.config`,
         `VM ${vm.name}: vm-bhyve config`,
         'FAIL',
         [vm.path ? `${vm.path}: not found` : 'vm_dir not set in rc.conf'],
-        `vm create ${vm.name} (vm-bhyve), then bhyve-gpu attach <gpu> --vm ${vm.name}`,
+        vm.path
+          ? `create the guest with vm-bhyve, then give it the GPU with bhyve-gpu attach`
+          : 'install and initialise vm-bhyve (vm_enable, vm_dir, vm init), create the guest, then bhyve-gpu attach',
+        vm.path
+          ? attach.commands
+            ? { commands: [['vm', 'create', vm.name], ...attach.commands] }
+            : { noCommand: `vm create ${vm.name} creates the guest; then: ${attach.noCommand}` }
+          : {
+              noCommand:
+                'vm-bhyve is not set up on this host: its vm_dir (a dataset or directory) is a choice to make',
+            },
       ),
     ];
+  }
   const out: CheckResult[] = [];
   // vm-bhyve's own reading: the first line of a key wins, and a CRLF line keeps its CR in the value.
   const config = readVmBhyveConfig(vm.text);
   if (hasCarriageReturns(vm.text)) out.push(lineEnds(vm.name, vm.path ?? `${vm.name}.conf`, vm.text));
   const entries = passthruEntries(vm.text);
-  const gpus = ctx.inventory.gpus;
+  const gpus = inv.gpus;
   const named = entries.map((e) => gpuOf(e, gpus)).find((g) => g !== undefined);
-  const free = gpus.filter((g) => !g.consoleGpu);
-  const gpuArg = `${named?.id ?? (free.length === 1 ? free[0]?.id : undefined) ?? '<gpu>'}${ctx.inventory.stale.length ? ' --remove-stale' : ''}`;
+  const attach = attachAdvice(inv, vm.name, named);
+  // attach refuses to edit a running guest's config: stop it first.
+  const attachFix =
+    vm.instance && attach.commands ? { commands: [['vm', 'stop', vm.name], ...attach.commands] } : attach;
   const title = `VM ${vm.name}: every GPU function passed through, with a sane guest slot`;
   if (entries.length === 0)
     out.push(
@@ -66,7 +82,8 @@ export const vmChecks: Check = (ctx) => {
         title,
         'FAIL',
         [`${vm.path}: no passthruN entry`],
-        `bhyve-gpu attach ${gpuArg} --vm ${vm.name} --yes`,
+        `give every function of the GPU to ${vm.name} with bhyve-gpu attach`,
+        attachFix,
       ),
     );
   else {
@@ -102,15 +119,24 @@ export const vmChecks: Check = (ctx) => {
         );
     }
     if (groups.size === 0 && gpus.length > 0) problems.push('no passthruN entry names a GPU');
-    out.push(
-      result(
-        `${p}.passthru`,
-        title,
-        problems.length ? 'FAIL' : 'PASS',
-        [...ev, ...problems],
-        problems.length ? `bhyve-gpu attach ${gpuArg} --vm ${vm.name} --yes` : undefined,
-      ),
-    );
+    if (inv.devices === undefined && problems.length === 0)
+      out.push(
+        result(`${p}.passthru`, title, 'UNKNOWN', [
+          ...ev,
+          'the PCI device list was not read: the entries cannot be checked against the host',
+        ]),
+      );
+    else
+      out.push(
+        result(
+          `${p}.passthru`,
+          title,
+          problems.length ? 'FAIL' : 'PASS',
+          [...ev, ...problems],
+          problems.length ? `rewrite the passthruN entries with bhyve-gpu attach` : undefined,
+          problems.length ? attachFix : {},
+        ),
+      );
   }
   const wired = shown(config.get('wired_memory'));
   out.push(
@@ -124,7 +150,8 @@ export const vmChecks: Check = (ctx) => {
             `wired_memory=${wired === undefined ? '(unset)' : `"${wired}"`}`,
             'vm-bhyve adds -S itself when passthruN is set; without it, bhyve stops with "passthru requires guest memory to be wired"',
           ],
-          `bhyve-gpu attach ${gpuArg} --vm ${vm.name} --yes (sets wired_memory="yes")`,
+          'set wired_memory="yes" (bhyve-gpu attach does)',
+          attachFix,
         ),
   );
   const loader = shown(config.get('loader'));
@@ -138,7 +165,8 @@ export const vmChecks: Check = (ctx) => {
           [
             `loader=${loader === undefined ? '(unset)' : `"${loader}"`}: GPU passthrough needs UEFI firmware (option ROM, 64-bit BAR placement)`,
           ],
-          `bhyve-gpu attach ${gpuArg} --vm ${vm.name} --yes (sets loader="uefi"; reinstall the guest if it was installed with bhyveload/grub)`,
+          'set loader="uefi" (bhyve-gpu attach does; a guest installed with bhyveload/grub may need reinstalling)',
+          attachFix,
         ),
   );
   if (vm.instance === undefined)
@@ -152,7 +180,8 @@ export const vmChecks: Check = (ctx) => {
         `VM ${vm.name}: no stale VM instance`,
         'WARN',
         [`/dev/vmm/${vm.name} exists: the VM is running, or a stale instance is left`],
-        `if it is not running: bhyvectl --destroy --vm=${vm.name}; configuration changes apply at the next start`,
+        `stop it before changing its config (a stale instance left by a crash: bhyvectl --destroy --vm=${vm.name}); configuration changes apply at the next start`,
+        { commands: [['vm', 'stop', vm.name]] },
       ),
     );
   else
@@ -163,6 +192,18 @@ export const vmChecks: Check = (ctx) => {
 };
 
 export const guestLogChecks: Check = (ctx) => {
+  const refused = ctx.guestLogRefused;
+  if (refused)
+    return [
+      result(
+        'guest.log',
+        'guest log: a kernel log to read',
+        'FAIL',
+        [`${refused.file}: ${refused.reason}`],
+        'pass the guest kernel log as text: inside the guest, dmesg > guest-dmesg.txt (or journalctl -k -b > guest-dmesg.txt)',
+        { noCommand: 'the log is captured inside the guest, then copied to where doctor runs' },
+      ),
+    ];
   if (!ctx.guestFindings) return [];
   if (ctx.guestFindings.length === 0 || ctx.guestFindings.every((f) => f.severity === 'info'))
     return [
@@ -182,6 +223,9 @@ export const guestLogChecks: Check = (ctx) => {
         f.severity === 'error' ? 'FAIL' : 'WARN',
         f.evidence.slice(0, 3).map((e) => `${e.file}:${e.line}: ${e.text}`),
         f.fix,
+        f.commands?.length
+          ? { commands: f.commands }
+          : { noCommand: f.noCommand ?? 'no bhyve-gpu command does this: follow the fix above' },
       ),
     );
 };
