@@ -32,7 +32,7 @@ const require = createRequire(join(root, 'package.json'));
 // Every data file under src/ (keyed by its path under src/, as src/assets.ts names them), plus the wasm
 // files of the two tree-sitter packages.
 const assets = {};
-const exts = ['.json', '.c', '.diff', '.txt', '.wasm'];
+const exts = ['.json', '.c', '.diff', '.txt', '.wasm', '.ps1'];
 function walk(dir) {
   for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name);

@@ -5,8 +5,9 @@
  * matches a device's problem code, which functions of the card it is on, and whether the guest sees a
  * hypervisor.
  */
-import { readFileSync } from 'node:fs';
+
 import { z } from 'zod';
+import { assetText } from '../assets.js';
 import { ToolError } from '../errors.js';
 import {
   NVIDIA_VENDOR,
@@ -44,7 +45,7 @@ let cached: WindowsSignature[] | undefined;
 /** kb/windows.json, validated: ids unique, consequenceOf resolves, a signature has commands or noCommand. */
 export function loadWindowsKb(): WindowsSignature[] {
   if (cached) return cached;
-  const text = readFileSync(new URL('./kb/windows.json', import.meta.url), 'utf8');
+  const text = assetText('diagnose/kb/windows.json');
   const parsed = z
     .object({ signatures: z.array(windowsSignatureSchema) })
     .strict()

@@ -27,7 +27,7 @@ describe("--json errors are one JSON document, the parser's own included", () =>
     ['unknown option', ['--json', 'scan', '--bogus'], /unknown option '--bogus'/],
     ['missing argument', ['--json', 'attach'], /missing required argument 'gpu'/],
     ['missing command', ['--json'], /missing command/],
-    ['missing subcommand', ['--json', 'guest'], /missing subcommand: check or setup/],
+    ['missing subcommand', ['--json', 'guest'], /missing subcommand: check, setup or script/],
     ['bad choice', ['--json', 'guest', 'setup', '--format', 'xml'], /xml/],
   ] as const) {
     it(what, async () => {

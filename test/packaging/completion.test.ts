@@ -79,7 +79,7 @@ describe('shell completions made from the command definitions', () => {
       ['bhyve-gpu', 'doctor', '--vm', 'scan', '--gu'],
       ['bhyve-gpu', 'completion', '--json', 'z'],
     ]);
-    assert.deepEqual(guest, ['check', 'setup']);
+    assert.deepEqual(guest, ['check', 'setup', 'script']);
     assert.deepEqual(distro, ['debian-12', 'debian-13']);
     assert.deepEqual(color, ['auto', 'always', 'never']);
     assert.deepEqual(colorEq, ['--color=always']);

@@ -1,7 +1,7 @@
 /** The Windows halves of `guest check`, `guest setup` and `guest script` (see docs/windows.md). */
 
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { assetText } from '../../assets.js';
 import { ToolError, UsageError } from '../../errors.js';
 import { parseGpuSpec } from '../../guest/setup.js';
 import { readWindowsCapture, type WinCapture } from '../../guest/windows/capture.js';
@@ -53,7 +53,7 @@ export async function windowsCheck(
 
 /** `guest script --windows`: the check script, byte for byte. */
 export function windowsScript(): string {
-  return readFileSync(new URL('../../guest/windows/check.ps1', import.meta.url), 'utf8');
+  return assetText('guest/windows/check.ps1');
 }
 
 /** `guest setup --windows`: steps and the driver script for the GPU (from --gpu or a capture). */
