@@ -1,5 +1,6 @@
 import { quoteArgv } from '../host/shell-quote.js';
 import type { GpuGroup, Inventory } from '../inventory/types.js';
+import { quirkChain } from '../patch/quirks/advice.js';
 import { DEFAULT_SOURCE_DIR } from '../srctree/git.js';
 
 /**
@@ -27,12 +28,7 @@ export const REBOOT_AFTER_STALE =
 
 /** The source → patch → build → install chain that gives the host a bhyve with the INTPIN quirk. */
 export function intpinChain(src: string = DEFAULT_SOURCE_DIR): string[][] {
-  return [
-    ['bhyve-gpu', 'source', '--src', src],
-    ['bhyve-gpu', 'patch', '--src', src],
-    ['bhyve-gpu', 'build', '--src', src],
-    ['bhyve-gpu', 'install', '--src', src, '--yes'],
-  ];
+  return quirkChain([], ['intpin'], src);
 }
 
 /** GPUs a fix may propose: never the host console. */
