@@ -174,7 +174,6 @@ const PREFIXES = /^(NVRM: (GPU )?|bhyve: |vm: (ERROR|WARNING): |nvidia-uvm: |\[n
 export interface DerivedPattern {
   pattern: string;
   keyword: string;
-  anchor: string;
   example: string;
 }
 
@@ -191,19 +190,8 @@ function bestLiteral(ps: Piece[]): string | undefined {
   return best;
 }
 
-/** The word every line of this template starts with (the prefilter's anchor), else the keyword itself. */
-function anchorOf(line: string, keyword: string): string {
-  if (line.startsWith('NVRM')) return 'NVRM';
-  if (line.startsWith('bhyve: ')) return 'bhyve';
-  if (line.startsWith('vm: ')) return 'vm: ';
-  if (line.startsWith('nvidia-uvm: ') || line.startsWith('[nvidia-drm] ')) return 'nvidia';
-  if (line.startsWith('Assertion failed: ')) return 'Assertion failed';
-  if (line.startsWith('fatal; ')) return 'fatal;';
-  return keyword;
-}
-
 /**
- * Pattern, keyword, anchor and example line for one line of a template; undefined when the line has no
+ * Pattern, keyword and example line for one line of a template; undefined when the line has no
  * literal specific enough to identify the message (such an entry cannot be a signature of its own).
  */
 export function deriveLine(line: string): DerivedPattern | undefined {
@@ -224,7 +212,7 @@ export function deriveLine(line: string): DerivedPattern | undefined {
   // Leading blanks are gone once the log prefix is stripped; a trailing catch-all matches nothing more.
   pattern = pattern.replace(/^ +/, '').replace(/(\.\*)+$/, '');
   example = example.trimStart();
-  return { pattern, keyword, anchor: anchorOf(line, keyword), example: example.trimEnd() };
+  return { pattern, keyword, example: example.trimEnd() };
 }
 
 /**
@@ -289,7 +277,6 @@ export function catalogSignatures(): Signature[] {
         id: `${family.idPrefix}.${entry.id.slice(entry.id.indexOf('.') + 1)}`,
         patterns: [d.pattern],
         keywords: [d.keyword],
-        anchor: d.anchor,
         sources: family.sources as SignatureSource[],
         severity: family.severity as Severity,
         title: titleOf(family, d),

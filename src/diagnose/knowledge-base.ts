@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ToolError } from '../errors.js';
+import { signatureAnchors } from './anchors.js';
 import { catalogSignatures } from './catalog.js';
 import type { Signature } from './types.js';
 
@@ -36,7 +37,6 @@ const signatureSchema = z
     decode: z.enum(DECODERS).optional(),
     commands: z.array(z.array(z.string().min(1)).min(1)).optional(),
     noCommand: z.string().min(1).optional(),
-    anchor: z.string().min(3).optional(),
   })
   .strict();
 
@@ -54,20 +54,36 @@ export function checkSignatures(signatures: Signature[]): string[] {
     ids.add(s.id);
   }
   for (const s of signatures) {
-    const regexes: RegExp[] = [];
-    for (const p of s.patterns) {
+    const compiled = s.patterns.map((p) => {
       if (NOT_PORTABLE.test(p)) problems.push(`${s.id}: pattern ${p} uses a feature grep -E lacks`);
       try {
-        regexes.push(new RegExp(p));
+        return new RegExp(p);
       } catch (e) {
         problems.push(`${s.id}: pattern ${p} does not compile: ${(e as Error).message}`);
+        return undefined;
       }
-    }
+    });
+    const regexes = compiled.filter((r) => r !== undefined);
+    // The prefilter's anchors: each pattern needs a literal that every match holds, and an example a
+    // pattern matches must hold one of that pattern's anchors (else the prefilter would skip the line).
+    const anchors = s.patterns.map((p) => {
+      try {
+        return signatureAnchors(s.id, [p]);
+      } catch (e) {
+        problems.push((e as Error).message);
+        return [];
+      }
+    });
     for (const ex of s.examples) {
+      compiled.forEach((r, k) => {
+        const own = anchors[k] ?? [];
+        if (r?.test(ex) && own.length > 0 && !own.some((a) => ex.includes(a)))
+          problems.push(
+            `${s.id}: example holds none of the anchors ${JSON.stringify(own)} of ${r.source}: ${ex}`,
+          );
+      });
       if (!regexes.some((r) => r.test(ex))) problems.push(`${s.id}: example not matched: ${ex}`);
       if (!s.keywords.some((k) => ex.includes(k))) problems.push(`${s.id}: example has no keyword: ${ex}`);
-      if (s.anchor !== undefined && !ex.includes(s.anchor))
-        problems.push(`${s.id}: example lacks the anchor ${s.anchor}: ${ex}`);
     }
     // Windows signatures belong to the windows lane (CONTRACTS.md), which gives them their commands.
     if (
