@@ -86,31 +86,28 @@ async function scanInput(matcher: Matcher, name: string, fill: Fill): Promise<vo
   matcher.addInput(name, sample(head.subarray(0, headLength)), line);
 }
 
-/** Diagnose streams (stdin, pipes, files opened by the caller) in constant memory. */
-export async function diagnoseStreams(
-  inputs: { name: string; stream: NodeJS.ReadableStream }[],
-  context: CommandContext = {},
-): Promise<DiagnoseReport> {
-  const matcher = new Matcher(undefined, context);
-  for (const { name, stream } of inputs) await scanInput(matcher, name, streamFill(stream));
-  return matcher.report();
-}
+/** One input: a stream (stdin, a pipe), or a regular file read by path (the fastest way in). */
+export type DiagnoseInput = { name: string; stream: NodeJS.ReadableStream } | { name: string; path: string };
 
 /**
- * Diagnose files by path in constant memory: each file is read straight into the matcher's input area
- * (no buffer per chunk), the fastest way in.
+ * Diagnose inputs in constant memory, in order, into one report: a file is read straight into the
+ * matcher's input area (no buffer per chunk), a stream's chunks are copied there.
  */
-export async function diagnoseFiles(
-  inputs: { name: string; path: string }[],
+export async function diagnoseInputs(
+  inputs: DiagnoseInput[],
   context: CommandContext = {},
 ): Promise<DiagnoseReport> {
   const matcher = new Matcher(undefined, context);
-  for (const { name, path } of inputs) {
-    const handle = await open(path, 'r');
+  for (const input of inputs) {
+    if ('stream' in input) {
+      await scanInput(matcher, input.name, streamFill(input.stream));
+      continue;
+    }
+    const handle = await open(input.path, 'r');
     try {
       await scanInput(
         matcher,
-        name,
+        input.name,
         async (view, at, max) => (await handle.read(view, at, max, null)).bytesRead,
       );
     } finally {
@@ -118,4 +115,20 @@ export async function diagnoseFiles(
     }
   }
   return matcher.report();
+}
+
+/** Diagnose streams (stdin, pipes, files opened by the caller) in constant memory. */
+export function diagnoseStreams(
+  inputs: { name: string; stream: NodeJS.ReadableStream }[],
+  context: CommandContext = {},
+): Promise<DiagnoseReport> {
+  return diagnoseInputs(inputs, context);
+}
+
+/** Diagnose files by path in constant memory. */
+export function diagnoseFiles(
+  inputs: { name: string; path: string }[],
+  context: CommandContext = {},
+): Promise<DiagnoseReport> {
+  return diagnoseInputs(inputs, context);
 }
