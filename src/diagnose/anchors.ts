@@ -11,7 +11,7 @@
 /** A pattern part: a literal run, something that breaks runs, or a group's alternatives. */
 type Part = { lit: string } | { brk: true } | { group: Part[][]; optional: boolean; repeated: boolean };
 
-const QUANTIFIER_START = /^(\*|\+|\?|\{([0-9]*)(,[0-9]*)?\})\??/;
+const QUANTIFIER = /(\*|\+|\?|\{([0-9]*)(,[0-9]*)?\})\??/y;
 
 class Reader {
   pos = 0;
@@ -28,7 +28,13 @@ class Reader {
         alts.push([]);
         continue;
       }
-      (alts[alts.length - 1] as Part[]).push(...this.atom());
+      const parts = alts[alts.length - 1] as Part[];
+      for (const part of this.atom()) {
+        // consecutive literals as one run (fewer parts and string copies)
+        const last = parts[parts.length - 1];
+        if ('lit' in part && last !== undefined && 'lit' in last) last.lit += part.lit;
+        else parts.push(part);
+      }
     }
     return alts;
   }
@@ -59,7 +65,8 @@ class Reader {
       this.pos++;
       base = { lit: c };
     }
-    const q = QUANTIFIER_START.exec(this.src.slice(this.pos));
+    QUANTIFIER.lastIndex = this.pos;
+    const q = QUANTIFIER.exec(this.src);
     if (!q) return [base];
     this.pos += q[0].length;
     const min = q[1] === '+' ? 1 : q[1] === '*' || q[1] === '?' ? 0 : Number(q[2] || '0');
@@ -151,15 +158,21 @@ function score(set: string[]): number {
   return shortest * 4 - set.length;
 }
 
+/** Anchors by pattern (the knowledge-base check and the matcher both ask). */
+const DERIVED = new Map<string, string[] | undefined>();
+
 /**
  * The anchors of one pattern: strings, one of which is in every line the pattern matches; undefined when
  * the pattern has no literal (the caller refuses such a pattern).
  */
 export function patternAnchors(pattern: string): string[] | undefined {
+  if (DERIVED.has(pattern)) return DERIVED.get(pattern);
   const r = new Reader(pattern);
   const alts = r.alternatives();
   if (r.pos !== pattern.length) throw new Error(`unbalanced ) in ${pattern}`);
-  return groupSet(alts);
+  const set = groupSet(alts);
+  DERIVED.set(pattern, set);
+  return set;
 }
 
 /**

@@ -195,6 +195,16 @@ function bestLiteral(ps: Piece[]): string | undefined {
  * literal specific enough to identify the message (such an entry cannot be a signature of its own).
  */
 export function deriveLine(line: string): DerivedPattern | undefined {
+  if (DERIVED_LINES.has(line)) return DERIVED_LINES.get(line);
+  const d = derive(line);
+  DERIVED_LINES.set(line, d);
+  return d;
+}
+
+/** deriveLine's results by line (sharedKeywords and deriveEntry read the same lines). */
+const DERIVED_LINES = new Map<string, DerivedPattern | undefined>();
+
+function derive(line: string): DerivedPattern | undefined {
   const ps = pieces(line);
   const keyword = bestLiteral(ps);
   if (keyword === undefined) return undefined;
@@ -210,7 +220,8 @@ export function deriveLine(line: string): DerivedPattern | undefined {
     }
   }
   // Leading blanks are gone once the log prefix is stripped; a trailing catch-all matches nothing more.
-  pattern = pattern.replace(/^ +/, '').replace(/(\.\*)+$/, '');
+  pattern = pattern.replace(/^ +/, '');
+  while (pattern.endsWith('.*')) pattern = pattern.slice(0, -2);
   example = example.trimStart();
   return { pattern, keyword, example: example.trimEnd() };
 }

@@ -1,6 +1,5 @@
 import { SCHEMA_VERSION } from '../version.js';
 import { signatureAnchors } from './anchors.js';
-import { type Automaton, buildAutomaton } from './automaton.js';
 import { decodeLine } from './decode.js';
 import {
   detectEnvironment,
@@ -91,14 +90,15 @@ const MAX_CACHED_TEXT = 1024;
  * The matcher, in two levels (docs/knowledge-base.md, "Speed"). First, the prefilter (prefilter.ts) scans
  * each chunk's raw bytes once: it counts the lines and hands on only the lines that may hold an anchor
  * (anchors.ts: a literal each signature's matches must contain), each distinct line once; repeats of a line
- * are only counted. Second, an Aho-Corasick automaton over the anchors walks each such line and names the
- * signatures whose anchors it holds; only their regexes run, on the line decoded and without its prefix.
+ * are only counted. Second, the anchors each such line really holds are found (prefilter.ts AnchorFinder)
+ * and name the signatures that need them; only their regexes run, on the line decoded and without its prefix.
  */
 export class Matcher {
   readonly signatures: Signature[];
   private readonly regexes: RegExp[][];
-  private readonly automaton: Automaton;
   private readonly anchors: string[];
+  /** Anchor number -> the signatures that need it (environment keywords -> numbers past the signatures). */
+  private readonly owners: number[][];
   private readonly prefilter: Prefilter<LineResult>;
   private readonly sink: LineSink<LineResult>;
   private readonly hits = new Map<number, Hit>();
@@ -120,7 +120,7 @@ export class Matcher {
     this.context = context;
     const compiled = compile(signatures);
     this.regexes = compiled.regexes;
-    this.automaton = compiled.automaton;
+    this.owners = compiled.owners;
     this.anchors = compiled.anchors;
     this.prefilter = new Prefilter(compiled.anchors);
     this.buf = this.prefilter.input();
@@ -180,22 +180,16 @@ export class Matcher {
 
   /** The signatures a line matches (and the platform it names), from its bytes. */
   private evaluate(buf: Buffer, start: number, stop: number): LineResult {
-    const { classes, classCount, table, outputs } = this.automaton;
     const pending = this.pending;
     const marked = this.marked;
-    let row = 0;
-    for (let i = start; i < stop; i++) {
-      row = table[row + (classes[buf[i] as number] as number)] as number;
-      if (row < 0) {
-        row = -row - 1;
-        for (const sig of outputs[row / classCount] as number[]) {
-          if (marked[sig] === 0) {
-            marked[sig] = 1;
-            pending.push(sig);
-          }
+    this.prefilter.finder.find(buf, start, stop, (anchor) => {
+      for (const sig of this.owners[anchor] as number[]) {
+        if (marked[sig] === 0) {
+          marked[sig] = 1;
+          pending.push(sig);
         }
       }
-    }
+    });
     if (pending.length === 0) return NOTHING;
     for (const i of pending) marked[i] = 0;
     const raw = buf.toString('utf8', start, stop);
@@ -311,12 +305,12 @@ export class Matcher {
 
 interface Compiled {
   regexes: RegExp[][];
-  /** Anchors -> signature indices (environment keywords -> indices past the signatures). */
-  automaton: Automaton;
   anchors: string[];
+  /** Anchor number -> signature indices (environment keywords -> indices past the signatures). */
+  owners: number[][];
 }
 
-/** Regexes, automaton and anchors of a signature list, built once per list (the bundled KB is one list). */
+/** Regexes and anchors of a signature list, built once per list (the bundled KB is one list). */
 const COMPILED = new WeakMap<Signature[], Compiled>();
 
 function compile(signatures: Signature[]): Compiled {
@@ -337,8 +331,8 @@ function compile(signatures: Signature[]): Compiled {
   });
   const compiled = {
     regexes: signatures.map((s) => s.patterns.map((p) => new RegExp(p))),
-    automaton: buildAutomaton(byAnchor),
     anchors: [...byAnchor.keys()],
+    owners: [...byAnchor.values()],
   };
   COMPILED.set(signatures, compiled);
   return compiled;

@@ -31,15 +31,21 @@ const BYTE_SHARE = [
   8, 6, 6, 5, 5, 5, 5, 5, 3, 3, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1,
 ];
 
-/** Estimated share of a byte among log bytes (control and non-ASCII bytes: very rare). */
-export function byteShare(byte: number): number {
+const SHARE = Float64Array.from({ length: 256 }, (_, byte) => {
   const rank = byte < 128 ? BYTE_ORDER.indexOf(String.fromCharCode(byte)) : -1;
   return rank < 0 ? 1e-5 : (BYTE_SHARE[rank] as number) / 10000;
+});
+
+/** Estimated share of a byte among log bytes (control and non-ASCII bytes: very rare). */
+export function byteShare(byte: number): number {
+  return SHARE[byte] as number;
 }
 
 export interface Fingerprint {
   /** The anchor it stands for. */
   anchor: string;
+  /** Where the fingerprint starts in the anchor's bytes. */
+  at: number;
   /** Its bytes: 8 (or 4 or 1) bytes of the anchor, starting at a byte of the start set. */
   bytes: Buffer;
 }
@@ -71,28 +77,23 @@ function optionsOf(anchor: string, bytes: Buffer): Option[] {
   return out;
 }
 
+const LOG_SHARE = Float64Array.from({ length: 256 }, (_, b) => Math.log(byteShare(b)));
+
 /** Sum of log shares of the bytes: lower is rarer. */
 function rarity(bytes: Buffer, at: number, length: number): number {
   let score = 0;
-  for (let k = 0; k < length; k++) score += Math.log(byteShare(bytes[at + k] as number));
+  for (let k = 0; k < length; k++) score += LOG_SHARE[bytes[at + k] as number] as number;
   return score;
 }
 
-/** Total share of log bytes the kernel stops on for a start set. */
-function cost(starts: Set<number>): number {
-  let sum = 0;
-  for (const b of starts) sum += byteShare(b);
-  return sum;
-}
-
 /**
- * Extend `given` until every set in `needs` has a member in it: greedily by the byte that serves most of the
+ * A start set holding a member of every set in `needs`: greedily by the byte that serves most of the
  * sets left per share of log bytes (a weighted set cover), then dropping bytes the others make redundant,
  * most frequent first.
  */
-function cover(needs: Set<number>[], given: Set<number>): Set<number> {
-  const starts = new Set(given);
-  let open = needs.filter((set) => ![...set].some((x) => starts.has(x)));
+function cover(needs: Set<number>[]): Set<number> {
+  const starts = new Set<number>();
+  let open = needs;
   while (open.length > 0) {
     const gain = new Map<number, number>();
     for (const set of open) for (const b of set) gain.set(b, (gain.get(b) ?? 0) + 1);
@@ -109,7 +110,6 @@ function cover(needs: Set<number>[], given: Set<number>): Set<number> {
     open = open.filter((set) => !set.has(pick));
   }
   for (const b of [...starts].sort((x, y) => byteShare(y) - byteShare(x) || x - y)) {
-    if (given.has(b)) continue;
     starts.delete(b);
     if (needs.some((set) => ![...set].some((x) => starts.has(x)))) starts.add(b);
   }
@@ -137,24 +137,7 @@ export function planPrefilter(anchors: string[]): PrefilterPlan {
     const longest = Math.max(...options.map((o) => o.length));
     return new Set(options.filter((o) => o.length === longest).map((o) => bytes[o.at] as number));
   });
-  const starts = cover(startBytes, new Set());
-  // Local search: drop a frequent start byte when rarer ones can serve its anchors for less.
-  for (let improved = true; improved; ) {
-    improved = false;
-    for (const b of [...starts].sort((x, y) => byteShare(y) - byteShare(x) || x - y)) {
-      const rest = new Set([...starts].filter((x) => x !== b));
-      const orphans = startBytes.filter((set) => ![...set].some((x) => rest.has(x)));
-      const cheaper = orphans.map((set) => new Set([...set].filter((x) => byteShare(x) < byteShare(b))));
-      if (cheaper.some((set) => set.size === 0)) continue;
-      const added = cover(cheaper, rest);
-      if (cost(added) < cost(starts)) {
-        starts.clear();
-        for (const x of added) starts.add(x);
-        improved = true;
-        break;
-      }
-    }
-  }
+  const starts = cover(startBytes);
   const usable = encoded.map(({ bytes, options }) =>
     options.filter((o) => starts.has(bytes[o.at] as number)),
   );
@@ -191,7 +174,7 @@ export function planPrefilter(anchors: string[]): PrefilterPlan {
       }
     }
     const o = best as Option;
-    return { anchor, bytes: Buffer.from(bytes.subarray(o.at, o.at + o.length)) };
+    return { anchor, at: o.at, bytes: Buffer.from(bytes.subarray(o.at, o.at + o.length)) };
   });
   return { starts: [...starts].sort((a, b) => a - b), lengths, fingerprints };
 }
@@ -743,10 +726,13 @@ export interface LineSink<T> {
 }
 
 const PLANS = new WeakMap<string[], PrefilterPlan>();
+const FINDERS = new WeakMap<string[], AnchorFinder>();
 
 /** The kernel with its tables for one anchor set, and its table of seen lines. */
 export class Prefilter<T> {
   readonly plan: PrefilterPlan;
+  /** The exact second level over the same fingerprints (see AnchorFinder). */
+  readonly finder: AnchorFinder;
   private readonly memory: WasmMemory;
   private readonly scanFn: (end: number) => number;
   private readonly mem: Uint8Array;
@@ -764,6 +750,12 @@ export class Prefilter<T> {
       PLANS.set(anchors, plan);
     }
     this.plan = plan;
+    let finder = FINDERS.get(anchors);
+    if (finder === undefined) {
+      finder = new AnchorFinder(plan, anchors);
+      FINDERS.set(anchors, finder);
+    }
+    this.finder = finder;
     const exports = instantiate(kernel());
     this.memory = exports.memory as WasmMemory;
     this.scanFn = exports.scan as (end: number) => number;
@@ -862,6 +854,59 @@ export class Prefilter<T> {
       if (n > 0) {
         sink.repeats(entry, n);
         counts[slot * 4 + 3] = 0;
+      }
+    }
+  }
+}
+
+/** A 32-bit hash of buf[at..at+length) (FNV-1a), for the exact second level. */
+function bytesKey(buf: Uint8Array, at: number, length: number): number {
+  let h = 0x811c9dc5;
+  for (let k = 0; k < length; k++) h = Math.imul(h ^ (buf[at + k] as number), 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * The exact second level: which anchors a line holds, found through the same fingerprints (every anchor
+ * holds its fingerprint at a known offset): at each start byte of the line, the fingerprint-long bytes
+ * there name the fingerprints to check, and each is confirmed by comparing its whole anchor in place.
+ */
+export class AnchorFinder {
+  private readonly lengths = new Uint8Array(256);
+  private readonly index = new Map<number, { at: number; bytes: Buffer; anchor: number }[]>();
+
+  /** `anchors` in the order the caller numbers them. */
+  constructor(plan: PrefilterPlan, anchors: string[]) {
+    for (const [b, length] of plan.lengths) this.lengths[b] = length;
+    const number = new Map(anchors.map((a, i) => [a, i]));
+    for (const fp of plan.fingerprints) {
+      const key = bytesKey(fp.bytes, 0, fp.bytes.length);
+      const list = this.index.get(key) ?? [];
+      list.push({
+        at: fp.at,
+        bytes: Buffer.from(fp.anchor, 'utf8'),
+        anchor: number.get(fp.anchor) as number,
+      });
+      this.index.set(key, list);
+    }
+  }
+
+  /** Calls found(anchor number) for each anchor occurrence in buf[start..end) (an anchor may repeat). */
+  find(buf: Buffer, start: number, end: number, found: (anchor: number) => void): void {
+    const lengths = this.lengths;
+    for (let q = start; q < end; q++) {
+      const length = lengths[buf[q] as number] as number;
+      if (length === 0 || q + length > end) continue;
+      const list = this.index.get(bytesKey(buf, q, length));
+      if (list === undefined) continue;
+      for (const c of list) {
+        const from = q - c.at;
+        if (
+          from >= start &&
+          from + c.bytes.length <= end &&
+          buf.compare(c.bytes, 0, c.bytes.length, from, from + c.bytes.length) === 0
+        )
+          found(c.anchor);
       }
     }
   }
