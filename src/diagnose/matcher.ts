@@ -166,15 +166,14 @@ export class Matcher {
   private line(start: number, stop: number, line: number): LineResult | undefined {
     const result = this.evaluate(this.buf, start, stop);
     for (const i of result.sigs) this.record(i, this.file, line, result.text);
-    if (result.env === undefined) return result;
-    // Environment lines are few: each is read again (the report lists them by line), never remembered.
-    if (this.environment.length < 8)
-      this.environment.push({
-        platform: result.env,
-        file: this.file,
-        line,
-        text: result.text.slice(0, MAX_TEXT),
-      });
+    if (result.env === undefined || this.environment.length >= 8) return result;
+    // The report lists the first environment lines by line: until it has them, each one is read again.
+    this.environment.push({
+      platform: result.env,
+      file: this.file,
+      line,
+      text: result.text.slice(0, MAX_TEXT),
+    });
     return undefined;
   }
 
