@@ -294,6 +294,109 @@ const HASH_LINE = `
   i32.or
 `;
 
+/**
+ * dmesg_key(p): where the key of the line at p starts: after "[", blanks, digits "." digits "]" and one
+ * optional blank (what stripPrefix removes as a dmesg timestamp), else p. A line ends at a newline or the
+ * zero padding, so the scan stops by itself.
+ */
+const DMESG_KEY = `
+  local.get p
+  i32.load8_u
+  i32.const 91 ;; [
+  i32.ne
+  if
+    local.get p
+    return
+  end
+  local.get p
+  i32.const 1
+  i32.add
+  local.set k
+  block $blanks_done
+    loop $blanks
+      local.get k
+      i32.load8_u
+      i32.const 32
+      i32.ne
+      br_if $blanks_done
+      local.get k
+      i32.const 1
+      i32.add
+      local.set k
+      br $blanks
+    end
+  end
+  ;; digits "." digits "]"
+  local.get k
+  call digits
+  local.tee d
+  local.get k
+  i32.eq
+  if
+    local.get p
+    return
+  end
+  local.get d
+  i32.load8_u
+  i32.const 46 ;; .
+  i32.ne
+  if
+    local.get p
+    return
+  end
+  local.get d
+  i32.const 1
+  i32.add
+  local.tee k
+  call digits
+  local.tee d
+  local.get k
+  i32.eq
+  if
+    local.get p
+    return
+  end
+  local.get d
+  i32.load8_u
+  i32.const 93 ;; ]
+  i32.ne
+  if
+    local.get p
+    return
+  end
+  ;; after "]" and one blank if there is one
+  local.get d
+  i32.const 1
+  i32.add
+  local.tee d
+  local.get d
+  i32.load8_u
+  i32.const 32
+  i32.eq
+  i32.add
+`;
+
+/** digits(p): the first position at or after p that holds no ASCII digit. */
+const DIGITS = `
+  block $done
+    loop $more
+      local.get p
+      i32.load8_u
+      i32.const 48
+      i32.sub
+      i32.const 9
+      i32.gt_u
+      br_if $done
+      local.get p
+      i32.const 1
+      i32.add
+      local.set p
+      br $more
+    end
+  end
+  local.get p
+`;
+
 /** same(a, b, len): 1 when a[0..len) and b[0..len) hold the same bytes. */
 const SAME = `
   block $tail
@@ -513,17 +616,22 @@ const SCAN = `
         i32.lt_u
         select
         local.set e
+        ;; the key of the line: the line after a dmesg timestamp "[ 12.345678] " (the same message under
+        ;; another timestamp gives the same findings)
+        local.get ls
+        call dmesg_key
+        local.set ks
         ;; seen before? (open addressing over 16-byte slots: hash, length, arena address, repeats)
         i32.const -1
         local.set slot
         local.get e
-        local.get ls
+        local.get ks
         i32.sub
         local.tee len
         i32.const MAX_LINE
         i32.le_u
         if
-          local.get ls
+          local.get ks
           local.get len
           call hash_line
           local.tee h
@@ -554,7 +662,7 @@ const SCAN = `
                 br_if $next
                 local.get m
                 i32.load offset=8
-                local.get ls
+                local.get ks
                 local.get len
                 call same
                 i32.eqz
@@ -607,6 +715,9 @@ const SCAN = `
         i32.const STATE
         local.get slot
         i32.store offset=28
+        i32.const STATE
+        local.get ks
+        i32.store offset=32
         local.get line
         local.get e
         local.get end
@@ -675,7 +786,7 @@ function kernel(): Uint8Array {
         params: [['end', I32]],
         results: [I32],
         locals: [
-          ...['i', 'ls', 'line', 'nl', 'rm', 'q', 'e', 'h', 'm', 'below', 'len', 'slot', 'idx'].map(
+          ...['i', 'ls', 'line', 'nl', 'rm', 'q', 'e', 'h', 'm', 'below', 'len', 'slot', 'idx', 'ks'].map(
             (n) => [n, I32] as [string, number],
           ),
           ...['v', 'lo', 'hi', 'nlv', 'm4'].map((n) => [n, V128] as [string, number]),
@@ -695,6 +806,23 @@ function kernel(): Uint8Array {
           ['rem', I32],
         ],
         code: HASH_LINE,
+      },
+      {
+        name: 'dmesg_key',
+        params: [['p', I32]],
+        results: [I32],
+        locals: [
+          ['k', I32],
+          ['d', I32],
+        ],
+        code: DMESG_KEY,
+      },
+      {
+        name: 'digits',
+        params: [['p', I32]],
+        results: [I32],
+        locals: [],
+        code: DIGITS,
       },
       {
         name: 'same',
@@ -760,7 +888,7 @@ export class Prefilter<T> {
     this.memory = exports.memory as WasmMemory;
     this.scanFn = exports.scan as (end: number) => number;
     this.mem = new Uint8Array(this.memory.buffer);
-    this.state = new Uint32Array(this.memory.buffer, STATE, 8);
+    this.state = new Uint32Array(this.memory.buffer, STATE, 9);
     const mem = this.mem;
     for (const b of this.plan.starts) {
       mem[LO + (b & 15)] = (mem[LO + (b & 15)] as number) | (1 << (b >> 4));
@@ -799,7 +927,7 @@ export class Prefilter<T> {
       const entry = sink.line(ls - INPUT, le - INPUT, before + (state[5] as number));
       const slot = state[7] as number;
       if (entry !== undefined && slot !== 0xffffffff)
-        this.keep(entry, slot, state[6] as number, ls, le, sink);
+        this.keep(entry, slot, state[6] as number, state[8] as number, le, sink);
     }
     this.mem.set(tail, INPUT + len);
     return state[2] as number;

@@ -203,6 +203,33 @@ describe('prefilter kernel', () => {
     }
   });
 
+  it('counts a message under another dmesg timestamp as a repeat, and nothing else', () => {
+    const pf = new Prefilter<string>(anchors);
+    const sink = recorder(() => pf.input());
+    const lines = [
+      '[    1.000001] NVRM: RmInitAdapter failed (a)',
+      '[   12.500000] NVRM: RmInitAdapter failed (a)',
+      '[12.5] NVRM: RmInitAdapter failed (a)',
+      '[ 12.5]NVRM: RmInitAdapter failed (a)', // the blank after "]" is optional
+      '[ 12.] NVRM: RmInitAdapter failed (a)', // not a timestamp: the whole line is the key
+      '[drm] NVRM: RmInitAdapter failed (a)',
+      ' [ 1.5] NVRM: RmInitAdapter failed (a)',
+      'NVRM: RmInitAdapter failed (a)', // the same text as the timestamped ones
+      '[ 3.25] NVRM: RmInitAdapter failed (b)',
+    ];
+    const text = Buffer.from(`${lines.join('\n')}\n`, 'latin1');
+    assert.equal(pf.scan(text, 0, text.length, sink), lines.length);
+    pf.flush(sink);
+    // lines 0-3 and 7 share the key (their text without the timestamp); the others are new, each handed
+    // on with its own line index
+    assert.deepEqual(
+      sink.seen.map((e) => Number(e.slice(0, e.indexOf(':')))),
+      [0, 4, 5, 6, 8],
+    );
+    assert.equal(sink.lines.get(lines[0] as string), 5);
+    assert.equal(sink.lines.get(lines[4] as string), 1);
+  });
+
   it('empties its table of seen lines when full and keeps counting right', () => {
     const lines: string[] = [];
     for (let i = 0; i < 12000; i++) lines.push(`[${i}] NVRM: RmInitAdapter failed ${i % 9000}`);
@@ -256,6 +283,17 @@ describe('engine reading paths', () => {
     assert.equal(xid?.evidence[0]?.count, 1000);
     assert.equal(xid?.evidence[0]?.line, 1);
     assert.equal(r.inputs[0]?.lines, 1000);
+  });
+
+  it('counts a message under changing dmesg timestamps once per occurrence, evidence without the prefix', () => {
+    const line = 'NVRM: Xid (PCI:0000:01:00): 79, GPU has fallen off the bus.';
+    const text = Array.from(
+      { length: 1000 },
+      (_, i) => `[${String(i + 1).padStart(5)}.000123] ${line}\n`,
+    ).join('');
+    const xid = diagnoseText([{ name: 'x', text }]).findings.find((f) => f.id === 'guest.nvidia.xid');
+    assert.equal(xid?.occurrences, 1000);
+    assert.deepEqual(xid?.evidence, [{ file: 'x', line: 1, text: line, count: 1000 }]);
   });
 
   it('lists the anchors it looks for', () => {
