@@ -866,7 +866,10 @@ export class Prefilter<T> {
   private readonly mem: Uint8Array;
   private readonly state: Uint32Array;
   /** Remembered entries by slot, and the slots in use. */
-  private readonly kept = new Map<number, T>();
+  private readonly kept: (T | undefined)[] = new Array(SLOT_COUNT);
+  private readonly used: number[] = [];
+  /** The slots as words: hash, length, arena address, repeats. */
+  private readonly slots: Uint32Array;
   private arenaUsed = 0;
   private readonly tail = new Uint8Array(PAD);
 
@@ -889,6 +892,7 @@ export class Prefilter<T> {
     this.scanFn = exports.scan as (end: number) => number;
     this.mem = new Uint8Array(this.memory.buffer);
     this.state = new Uint32Array(this.memory.buffer, STATE, 9);
+    this.slots = new Uint32Array(this.memory.buffer, SLOTS, SLOT_COUNT * 4);
     const mem = this.mem;
     for (const b of this.plan.starts) {
       mem[LO + (b & 15)] = (mem[LO + (b & 15)] as number) | (1 << (b >> 4));
@@ -957,30 +961,32 @@ export class Prefilter<T> {
   private keep(entry: T, slot: number, hash: number, start: number, end: number, sink: LineSink<T>): void {
     const len = end - start;
     let at = slot;
-    if (this.kept.size >= SLOT_LIMIT || this.arenaUsed + len + 8 > ARENA_SIZE) {
+    if (this.used.length >= SLOT_LIMIT || this.arenaUsed + len + 8 > ARENA_SIZE) {
       this.flush(sink);
       this.mem.fill(0, SLOTS, SLOTS + SLOT_COUNT * 16);
-      this.kept.clear();
+      for (const u of this.used) this.kept[u] = undefined;
+      this.used.length = 0;
       this.arenaUsed = 0;
       at = hash & (SLOT_COUNT - 1);
     }
-    const words = new Uint32Array(this.memory.buffer, SLOTS + at * 16, 4);
-    words[0] = hash;
-    words[1] = len;
-    words[2] = ARENA + this.arenaUsed;
-    words[3] = 0;
+    const words = this.slots;
+    words[at * 4] = hash;
+    words[at * 4 + 1] = len;
+    words[at * 4 + 2] = ARENA + this.arenaUsed;
+    words[at * 4 + 3] = 0;
     this.mem.copyWithin(ARENA + this.arenaUsed, start, end);
     this.arenaUsed += (len + 7) & ~7;
-    this.kept.set(at, entry);
+    this.kept[at] = entry;
+    this.used.push(at);
   }
 
   /** Hand the repeats counted since the last flush to the sink. */
   flush(sink: LineSink<T>): void {
-    const counts = new Uint32Array(this.memory.buffer, SLOTS, SLOT_COUNT * 4);
-    for (const [slot, entry] of this.kept) {
+    const counts = this.slots;
+    for (const slot of this.used) {
       const n = counts[slot * 4 + 3] as number;
       if (n > 0) {
-        sink.repeats(entry, n);
+        sink.repeats(this.kept[slot] as T, n);
         counts[slot * 4 + 3] = 0;
       }
     }
@@ -1001,6 +1007,8 @@ function bytesKey(buf: Uint8Array, at: number, length: number): number {
  */
 export class AnchorFinder {
   private readonly lengths = new Uint8Array(256);
+  /** Fingerprints' first two bytes (one byte: all pairs), a cheap test before the hash. */
+  private readonly pairs = new Uint8Array(65536);
   private readonly index = new Map<number, { at: number; bytes: Buffer; anchor: number }[]>();
 
   /** `anchors` in the order the caller numbers them. */
@@ -1008,6 +1016,9 @@ export class AnchorFinder {
     for (const [b, length] of plan.lengths) this.lengths[b] = length;
     const number = new Map(anchors.map((a, i) => [a, i]));
     for (const fp of plan.fingerprints) {
+      const first = fp.bytes[0] as number;
+      if (fp.bytes.length === 1) for (let b = 0; b < 256; b++) this.pairs[first | (b << 8)] = 1;
+      else this.pairs[first | ((fp.bytes[1] as number) << 8)] = 1;
       const key = bytesKey(fp.bytes, 0, fp.bytes.length);
       const list = this.index.get(key) ?? [];
       list.push({
@@ -1021,20 +1032,20 @@ export class AnchorFinder {
 
   /** Calls found(anchor number) for each anchor occurrence in buf[start..end) (an anchor may repeat). */
   find(buf: Buffer, start: number, end: number, found: (anchor: number) => void): void {
-    const lengths = this.lengths;
+    const { lengths, pairs } = this;
     for (let q = start; q < end; q++) {
-      const length = lengths[buf[q] as number] as number;
-      if (length === 0 || q + length > end) continue;
+      const first = buf[q] as number;
+      const length = lengths[first] as number;
+      if (length === 0 || q + length > end || pairs[first | ((buf[q + 1] ?? 0) << 8)] === 0) continue;
       const list = this.index.get(bytesKey(buf, q, length));
       if (list === undefined) continue;
       for (const c of list) {
         const from = q - c.at;
-        if (
-          from >= start &&
-          from + c.bytes.length <= end &&
-          buf.compare(c.bytes, 0, c.bytes.length, from, from + c.bytes.length) === 0
-        )
-          found(c.anchor);
+        const bytes = c.bytes;
+        if (from < start || from + bytes.length > end) continue;
+        let k = 0;
+        while (k < bytes.length && buf[from + k] === bytes[k]) k++;
+        if (k === bytes.length) found(c.anchor);
       }
     }
   }
