@@ -296,7 +296,8 @@ const HASH_LINE = `
 
 /**
  * dmesg_key(p): where the key of the line at p starts: after "[", blanks, digits "." digits "]" and one
- * optional blank (what stripPrefix removes as a dmesg timestamp), else p. A line ends at a newline or the
+ * optional blank (what stripPrefix removes as a dmesg timestamp), after a syslog timestamp (syslog_key),
+ * else p. A line ends at a newline or the
  * zero padding, so the scan stops by itself.
  */
 const DMESG_KEY = `
@@ -306,6 +307,7 @@ const DMESG_KEY = `
   i32.ne
   if
     local.get p
+    call syslog_key
     return
   end
   local.get p
@@ -374,6 +376,138 @@ const DMESG_KEY = `
   i32.const 32
   i32.eq
   i32.add
+`;
+
+/**
+ * syslog_key(p): where the key of the line at p starts: after a syslog / journal / vm-bhyve timestamp
+ * "Mmm dd hh:mm:ss" (a capital, two small letters, blanks, one or two digits, a blank, the time), else p.
+ * What stripPrefix removes with it (host, program, pid, or the colon of vm-bhyve's log) stays in the key:
+ * lines whose keys are equal give the same text.
+ */
+const SYSLOG_KEY = `
+  local.get p
+  i32.const 65 ;; A-Z
+  i32.const 90
+  call within
+  local.get p
+  i32.const 1
+  i32.add
+  i32.const 97 ;; a-z
+  i32.const 122
+  call within
+  i32.and
+  local.get p
+  i32.const 2
+  i32.add
+  i32.const 97
+  i32.const 122
+  call within
+  i32.and
+  local.get p
+  i32.load8_u offset=3
+  i32.const 32
+  i32.eq
+  i32.and
+  i32.eqz
+  if
+    local.get p
+    return
+  end
+  local.get p
+  i32.const 3
+  i32.add
+  local.set k
+  block $blanks_done
+    loop $blanks
+      local.get k
+      i32.load8_u
+      i32.const 32
+      i32.ne
+      br_if $blanks_done
+      local.get k
+      i32.const 1
+      i32.add
+      local.set k
+      br $blanks
+    end
+  end
+  ;; one or two digits of the day, then " hh:mm:ss"
+  local.get k
+  call digits
+  local.tee d
+  local.get k
+  i32.sub
+  i32.const 1
+  i32.sub
+  i32.const 1
+  i32.gt_u
+  if
+    local.get p
+    return
+  end
+  local.get d
+  i32.load8_u
+  i32.const 32
+  i32.eq
+  local.get d
+  i32.const 1
+  i32.add
+  call two_digits
+  i32.and
+  local.get d
+  i32.load8_u offset=3
+  i32.const 58 ;; :
+  i32.eq
+  i32.and
+  local.get d
+  i32.const 4
+  i32.add
+  call two_digits
+  i32.and
+  local.get d
+  i32.load8_u offset=6
+  i32.const 58
+  i32.eq
+  i32.and
+  local.get d
+  i32.const 7
+  i32.add
+  call two_digits
+  i32.and
+  if
+    local.get d
+    i32.const 9
+    i32.add
+    return
+  end
+  local.get p
+`;
+
+/** within(p, lo, hi): 1 when the byte at p is in lo..hi. */
+const WITHIN = `
+  local.get p
+  i32.load8_u
+  local.get lo
+  i32.sub
+  local.get hi
+  local.get lo
+  i32.sub
+  i32.le_u
+`;
+
+/** two_digits(p): 1 when the bytes at p and p+1 are ASCII digits. */
+const TWO_DIGITS = `
+  local.get p
+  i32.const 48
+  i32.const 57
+  call within
+  local.get p
+  i32.const 1
+  i32.add
+  i32.const 48
+  i32.const 57
+  call within
+  i32.and
 `;
 
 /** digits(p): the first position at or after p that holds no ASCII digit. */
@@ -816,6 +950,34 @@ function kernel(): Uint8Array {
           ['d', I32],
         ],
         code: DMESG_KEY,
+      },
+      {
+        name: 'syslog_key',
+        params: [['p', I32]],
+        results: [I32],
+        locals: [
+          ['k', I32],
+          ['d', I32],
+        ],
+        code: SYSLOG_KEY,
+      },
+      {
+        name: 'within',
+        params: [
+          ['p', I32],
+          ['lo', I32],
+          ['hi', I32],
+        ],
+        results: [I32],
+        locals: [],
+        code: WITHIN,
+      },
+      {
+        name: 'two_digits',
+        params: [['p', I32]],
+        results: [I32],
+        locals: [],
+        code: TWO_DIGITS,
       },
       {
         name: 'digits',

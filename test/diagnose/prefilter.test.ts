@@ -230,6 +230,30 @@ describe('prefilter kernel', () => {
     assert.equal(sink.lines.get(lines[4] as string), 1);
   });
 
+  it('counts a message under another syslog, journal or vm-bhyve timestamp as a repeat, and nothing else', () => {
+    const pf = new Prefilter<string>(anchors);
+    const sink = recorder(() => pf.input());
+    const lines = [
+      'Nov 30 07:35:01 host kernel: RmInitAdapter failed (a)',
+      'Dec  3 17:05:59 host kernel: RmInitAdapter failed (a)',
+      'Nov 30 07:35:01 other kernel: RmInitAdapter failed (a)', // another host: another key
+      'Nov 30 07:35:01: RmInitAdapter failed (a)', // vm-bhyve
+      'Jan 01 00:00:00: RmInitAdapter failed (a)',
+      'Nov 300 07:35:01: RmInitAdapter failed (a)', // not a timestamp
+      'nov 30 07:35:01: RmInitAdapter failed (a)',
+      'Nov 30 07:35:1: RmInitAdapter failed (a)',
+    ];
+    const text = Buffer.from(`${lines.join('\n')}\n`, 'latin1');
+    assert.equal(pf.scan(text, 0, text.length, sink), lines.length);
+    pf.flush(sink);
+    assert.deepEqual(
+      sink.seen.map((e) => Number(e.slice(0, e.indexOf(':')))),
+      [0, 2, 3, 5, 6, 7],
+    );
+    assert.equal(sink.lines.get(lines[0] as string), 2);
+    assert.equal(sink.lines.get(lines[3] as string), 2);
+  });
+
   it('empties its table of seen lines when full and keeps counting right', () => {
     const lines: string[] = [];
     for (let i = 0; i < 12000; i++) lines.push(`[${i}] NVRM: RmInitAdapter failed ${i % 9000}`);
