@@ -210,6 +210,8 @@ const MAX_LINE = 512;
 /** Zero bytes kept after the input: the kernel reads up to 16 bytes past a position. */
 const PAD = 32;
 const PAGE = 65536;
+/** Bytes per kernel call (see scanInput). */
+const STEP = 1 << 16;
 /** The input area: bytes are read (or copied) there and scanned in place. */
 export const INPUT_CAPACITY = 2 << 20;
 
@@ -1080,14 +1082,31 @@ export class Prefilter<T> {
   scanInput(len: number, sink: LineSink<T>, before = 0): number {
     if (len > INPUT_CAPACITY) throw new RangeError(`scanInput: ${len} bytes exceed the input area`);
     const state = this.state;
-    // The kernel reads a little past the end: zeros there, and what was there (a partial line) back after.
-    const tail = this.tail;
-    tail.set(this.mem.subarray(INPUT + len, INPUT + len + PAD));
-    this.mem.fill(0, INPUT + len, INPUT + len + PAD);
-    state[0] = INPUT;
-    state[1] = INPUT;
     state[2] = 0;
-    while (this.scanFn(INPUT + len) === 1) {
+    // In steps that end at a newline: the engine compiles the kernel in tiers and switches to the
+    // optimised code between calls, so short calls pick it up early in a run.
+    for (let from = 0; from < len; ) {
+      let to = len;
+      if (len - from > STEP) {
+        const nl = this.mem.lastIndexOf(10, INPUT + from + STEP - 1);
+        if (nl >= INPUT + from) to = nl + 1 - INPUT;
+      }
+      this.step(from, to, sink, before);
+      from = to;
+    }
+    return state[2] as number;
+  }
+
+  /** Run the kernel over input()[from..to), whole lines, counting on from the newlines before. */
+  private step(from: number, to: number, sink: LineSink<T>, before: number): void {
+    const state = this.state;
+    // The kernel reads a little past the end: zeros there, and what was there put back after.
+    const tail = this.tail;
+    tail.set(this.mem.subarray(INPUT + to, INPUT + to + PAD));
+    this.mem.fill(0, INPUT + to, INPUT + to + PAD);
+    state[0] = INPUT + from;
+    state[1] = INPUT + from;
+    while (this.scanFn(INPUT + to) === 1) {
       const ls = state[3] as number;
       const le = state[4] as number;
       const entry = sink.line(ls - INPUT, le - INPUT, before + (state[5] as number));
@@ -1095,8 +1114,7 @@ export class Prefilter<T> {
       if (entry !== undefined && slot !== 0xffffffff)
         this.keep(entry, slot, state[6] as number, state[8] as number, le, sink);
     }
-    this.mem.set(tail, INPUT + len);
-    return state[2] as number;
+    this.mem.set(tail, INPUT + to);
   }
 
   /**
