@@ -7,6 +7,7 @@
 // Targets: engine >= 5x grep -E, engine >= 0.25x wc -l, peak RSS < 150 MB.
 //   node bench/diagnose.mjs              (uses dist/ after `npm run build`, else src through tsx)
 //   BENCH_MB=50 node bench/diagnose.mjs
+//   BENCH_PREFIX=dmesg|journal   every line under its own timestamp (no two lines equal)
 import { spawnSync } from 'node:child_process';
 import {
   closeSync,
@@ -25,6 +26,7 @@ import { join, resolve } from 'node:path';
 const root = resolve(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'bhyve-gpu-bench-'));
 const megabytes = Number(process.env.BENCH_MB ?? 500);
+const prefix = process.env.BENCH_PREFIX ?? 'none';
 const corpusDir = resolve(root, '..', 'shared', 'corpus');
 
 function corpusLines() {
@@ -42,12 +44,33 @@ function corpusLines() {
   return lines;
 }
 
-function buildLog(path, bytes) {
-  const block = `${corpusLines().join('\n')}\n`;
-  const chunk = block.repeat(Math.max(1, Math.floor((4 << 20) / block.length)));
+/** A fresh timestamp for line n, in the form BENCH_PREFIX names (none: the corpus lines as they are). */
+const PREFIXES = {
+  none: () => '',
+  dmesg: (n) => `[${(n / 1000).toFixed(6).padStart(12)}] `,
+  journal: (n) => {
+    const s = Math.floor(n / 10);
+    const two = (x) => String(x).padStart(2, '0');
+    return `Nov ${two(1 + (Math.floor(s / 86400) % 28))} ${two(Math.floor(s / 3600) % 24)}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)} guest kernel: `;
+  },
+};
+
+function buildLog(path, bytes, prefix) {
+  const lines = corpusLines();
   const fd = openSync(path, 'w');
   let written = 0;
-  while (written < bytes) written += writeSync(fd, chunk);
+  if (prefix === 'none') {
+    const block = `${lines.join('\n')}\n`;
+    const chunk = block.repeat(Math.max(1, Math.floor((4 << 20) / block.length)));
+    while (written < bytes) written += writeSync(fd, chunk);
+  } else {
+    // every line under its own timestamp: no two lines of the file are equal
+    for (let n = 0; written < bytes; ) {
+      const out = [];
+      for (const line of lines) out.push(`${PREFIXES[prefix](n++)}${line}\n`);
+      written += writeSync(fd, out.join(''));
+    }
+  }
   closeSync(fd);
   return written;
 }
@@ -93,9 +116,12 @@ function timed(cmd, args) {
 
 try {
   const log = join(dir, 'bench.log');
-  const size = buildLog(log, megabytes * 1024 * 1024);
+  if (!(prefix in PREFIXES)) throw new Error(`BENCH_PREFIX: one of ${Object.keys(PREFIXES).join(', ')}`);
+  const size = buildLog(log, megabytes * 1024 * 1024, prefix);
   const mb = size / (1024 * 1024);
-  console.log(`log: ${mb.toFixed(1)} MB of repeated corpus lines (${log})`);
+  const what =
+    prefix === 'none' ? 'repeated corpus lines' : `corpus lines, each under a new ${prefix} timestamp`;
+  console.log(`log: ${mb.toFixed(1)} MB of ${what} (${log})`);
 
   const builtEngine = existsSync(join(root, 'dist', 'diagnose', 'engine.js'));
   const nodeArgs = builtEngine && process.env.BENCH_SOURCE !== '1' ? [] : ['--import', 'tsx'];
