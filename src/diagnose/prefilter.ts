@@ -48,6 +48,8 @@ export interface Fingerprint {
   at: number;
   /** Its bytes: 8 (or 4 or 1) bytes of the anchor, starting at a byte of the start set. */
   bytes: Buffer;
+  /** Its index in the kernel's bitmap (fingerprintHash). */
+  hash: number;
 }
 
 export interface PrefilterPlan {
@@ -174,7 +176,8 @@ export function planPrefilter(anchors: string[]): PrefilterPlan {
       }
     }
     const o = best as Option;
-    return { anchor, at: o.at, bytes: Buffer.from(bytes.subarray(o.at, o.at + o.length)) };
+    const fingerprint = Buffer.from(bytes.subarray(o.at, o.at + o.length));
+    return { anchor, at: o.at, bytes: fingerprint, hash: fingerprintHash(fingerprint) };
   });
   return { starts: [...starts].sort((a, b) => a - b), lengths, fingerprints };
 }
@@ -1063,8 +1066,7 @@ export class Prefilter<T> {
       mem[HI + (b >> 4)] = 1 << (b >> 4);
     }
     for (const [b, length] of this.plan.lengths) mem[SHIFT + b] = 64 - 8 * length;
-    for (const { bytes } of this.plan.fingerprints) {
-      const h = fingerprintHash(bytes);
+    for (const { hash: h } of this.plan.fingerprints) {
       mem[BITMAP + (h >> 3)] = (mem[BITMAP + (h >> 3)] as number) | (1 << (h & 7));
     }
   }
