@@ -207,7 +207,8 @@ const SLOT_COUNT = 16384;
 const SLOT_LIMIT = SLOT_COUNT / 2;
 const ARENA = SLOTS + SLOT_COUNT * 16;
 const ARENA_SIZE = 1 << 20;
-const INPUT = ARENA + ARENA_SIZE + 16;
+// (page aligned: reads into it are plain page copies; the gap leaves the arena room to be read past)
+const INPUT = ARENA + ARENA_SIZE + 65536;
 /** Lines longer than this are handed on each time (not kept in the table). */
 const MAX_LINE = 512;
 /** Zero bytes kept after the input: the kernel reads up to 16 bytes past a position. */
