@@ -174,7 +174,6 @@ const PREFIXES = /^(NVRM: (GPU )?|bhyve: |vm: (ERROR|WARNING): |nvidia-uvm: |\[n
 export interface DerivedPattern {
   pattern: string;
   keyword: string;
-  anchor: string;
   example: string;
 }
 
@@ -191,22 +190,21 @@ function bestLiteral(ps: Piece[]): string | undefined {
   return best;
 }
 
-/** The word every line of this template starts with (the prefilter's anchor), else the keyword itself. */
-function anchorOf(line: string, keyword: string): string {
-  if (line.startsWith('NVRM')) return 'NVRM';
-  if (line.startsWith('bhyve: ')) return 'bhyve';
-  if (line.startsWith('vm: ')) return 'vm: ';
-  if (line.startsWith('nvidia-uvm: ') || line.startsWith('[nvidia-drm] ')) return 'nvidia';
-  if (line.startsWith('Assertion failed: ')) return 'Assertion failed';
-  if (line.startsWith('fatal; ')) return 'fatal;';
-  return keyword;
-}
-
 /**
- * Pattern, keyword, anchor and example line for one line of a template; undefined when the line has no
+ * Pattern, keyword and example line for one line of a template; undefined when the line has no
  * literal specific enough to identify the message (such an entry cannot be a signature of its own).
  */
 export function deriveLine(line: string): DerivedPattern | undefined {
+  if (DERIVED_LINES.has(line)) return DERIVED_LINES.get(line);
+  const d = derive(line);
+  DERIVED_LINES.set(line, d);
+  return d;
+}
+
+/** deriveLine's results by line (sharedKeywords and deriveEntry read the same lines). */
+const DERIVED_LINES = new Map<string, DerivedPattern | undefined>();
+
+function derive(line: string): DerivedPattern | undefined {
   const ps = pieces(line);
   const keyword = bestLiteral(ps);
   if (keyword === undefined) return undefined;
@@ -222,9 +220,10 @@ export function deriveLine(line: string): DerivedPattern | undefined {
     }
   }
   // Leading blanks are gone once the log prefix is stripped; a trailing catch-all matches nothing more.
-  pattern = pattern.replace(/^ +/, '').replace(/(\.\*)+$/, '');
+  pattern = pattern.replace(/^ +/, '');
+  while (pattern.endsWith('.*')) pattern = pattern.slice(0, -2);
   example = example.trimStart();
-  return { pattern, keyword, anchor: anchorOf(line, keyword), example: example.trimEnd() };
+  return { pattern, keyword, example: example.trimEnd() };
 }
 
 /**
@@ -289,7 +288,6 @@ export function catalogSignatures(): Signature[] {
         id: `${family.idPrefix}.${entry.id.slice(entry.id.indexOf('.') + 1)}`,
         patterns: [d.pattern],
         keywords: [d.keyword],
-        anchor: d.anchor,
         sources: family.sources as SignatureSource[],
         severity: family.severity as Severity,
         title: titleOf(family, d),

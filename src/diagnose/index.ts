@@ -1,4 +1,10 @@
-export { diagnoseStreams, diagnoseText } from './engine.js';
+export {
+  type DiagnoseInput,
+  diagnoseFiles,
+  diagnoseInputs,
+  diagnoseStreams,
+  diagnoseText,
+} from './engine.js';
 export { checkSignatures, KB_FILES, loadKnowledgeBase, parseKnowledgeBase } from './knowledge-base.js';
 export { EVIDENCE_LIMIT, Matcher } from './matcher.js';
 export {

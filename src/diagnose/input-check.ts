@@ -1,3 +1,4 @@
+import { open } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 
 /** How much of the start of an input decides whether it is text. */
@@ -55,4 +56,33 @@ export function probeInput(source: NodeJS.ReadableStream): InputProbe {
   source.on('error', (e: Error) => tap.destroy(e));
   source.pipe(tap);
   return { stream: tap, result: () => ({ head, bytes, blank }) };
+}
+
+function blankBytes(buf: Buffer, length: number): boolean {
+  for (let i = 0; i < length; i++) {
+    const byte = buf[i] as number;
+    if (byte !== 32 && byte !== 9 && byte !== 10 && byte !== 13 && byte !== 11 && byte !== 12) return false;
+  }
+  return true;
+}
+
+/** The same facts as probeInput, for a regular file read by path (its first bytes, size, blankness). */
+export async function probeFile(path: string): Promise<{ head: Buffer; bytes: number; blank: boolean }> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const buf = Buffer.alloc(1 << 16);
+    let head = Buffer.alloc(0);
+    let blank = true;
+    for (let position = 0; blank; ) {
+      const { bytesRead } = await handle.read(buf, 0, buf.length, position);
+      if (bytesRead === 0) break;
+      if (position === 0) head = Buffer.from(buf.subarray(0, Math.min(bytesRead, BINARY_PROBE_BYTES)));
+      blank = blankBytes(buf, bytesRead);
+      position += bytesRead;
+    }
+    return { head, bytes: size, blank };
+  } finally {
+    await handle.close();
+  }
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { assetText } from '../assets.js';
 import { ToolError } from '../errors.js';
+import { signatureAnchors } from './anchors.js';
 import { catalogSignatures } from './catalog.js';
 import type { Signature } from './types.js';
 
@@ -36,7 +37,6 @@ const signatureSchema = z
     decode: z.enum(DECODERS).optional(),
     commands: z.array(z.array(z.string().min(1)).min(1)).optional(),
     noCommand: z.string().min(1).optional(),
-    anchor: z.string().min(3).optional(),
   })
   .strict();
 
@@ -45,8 +45,13 @@ export const knowledgeBaseFileSchema = z.object({ signatures: z.array(signatureS
 /** Regex features outside the subset JavaScript and POSIX ERE (grep -E) read the same way. */
 const NOT_PORTABLE = /\(\?|\\[dDsSwWbB]|\\[0-9]|\{,/;
 
-/** Everything a schema cannot say: patterns compile and are portable, examples match, ids resolve. */
-export function checkSignatures(signatures: Signature[]): string[] {
+/**
+ * Everything a schema cannot say: patterns compile, are portable and have anchors, ids resolve, and (unless
+ * `examples` is false) every example is matched and holds a keyword and an anchor of the pattern that
+ * matches it. Loading the bundled knowledge base skips the examples (running ~600 regexes over their
+ * examples costs more than the rest of the load): the tests check them.
+ */
+export function checkSignatures(signatures: Signature[], { examples = true } = {}): string[] {
   const problems: string[] = [];
   const ids = new Set<string>();
   for (const s of signatures) {
@@ -54,20 +59,36 @@ export function checkSignatures(signatures: Signature[]): string[] {
     ids.add(s.id);
   }
   for (const s of signatures) {
-    const regexes: RegExp[] = [];
-    for (const p of s.patterns) {
+    const compiled = s.patterns.map((p) => {
       if (NOT_PORTABLE.test(p)) problems.push(`${s.id}: pattern ${p} uses a feature grep -E lacks`);
       try {
-        regexes.push(new RegExp(p));
+        return new RegExp(p);
       } catch (e) {
         problems.push(`${s.id}: pattern ${p} does not compile: ${(e as Error).message}`);
+        return undefined;
       }
-    }
-    for (const ex of s.examples) {
+    });
+    const regexes = compiled.filter((r) => r !== undefined);
+    // The prefilter's anchors: each pattern needs a literal that every match holds, and an example a
+    // pattern matches must hold one of that pattern's anchors (else the prefilter would skip the line).
+    const anchors = s.patterns.map((p) => {
+      try {
+        return signatureAnchors(s.id, [p]);
+      } catch (e) {
+        problems.push((e as Error).message);
+        return [];
+      }
+    });
+    for (const ex of examples ? s.examples : []) {
+      compiled.forEach((r, k) => {
+        const own = anchors[k] ?? [];
+        if (r?.test(ex) && own.length > 0 && !own.some((a) => ex.includes(a)))
+          problems.push(
+            `${s.id}: example holds none of the anchors ${JSON.stringify(own)} of ${r.source}: ${ex}`,
+          );
+      });
       if (!regexes.some((r) => r.test(ex))) problems.push(`${s.id}: example not matched: ${ex}`);
       if (!s.keywords.some((k) => ex.includes(k))) problems.push(`${s.id}: example has no keyword: ${ex}`);
-      if (s.anchor !== undefined && !ex.includes(s.anchor))
-        problems.push(`${s.id}: example lacks the anchor ${s.anchor}: ${ex}`);
     }
     if (s.severity !== 'info' && s.commands === undefined && s.noCommand === undefined)
       problems.push(`${s.id}: neither commands nor noCommand`);
@@ -102,7 +123,7 @@ export function loadKnowledgeBase(): Signature[] {
     all.push(...parseKnowledgeBase(text, f));
   }
   all.push(...catalogSignatures());
-  const problems = checkSignatures(all);
+  const problems = checkSignatures(all, { examples: false });
   if (problems.length > 0) throw new ToolError('kb-invalid', `knowledge base: ${problems.join('; ')}`);
   cached = all;
   return all;

@@ -1,5 +1,5 @@
 import { SCHEMA_VERSION } from '../version.js';
-import { type Automaton, buildAutomaton } from './automaton.js';
+import { signatureAnchors } from './anchors.js';
 import { decodeLine } from './decode.js';
 import {
   detectEnvironment,
@@ -8,6 +8,7 @@ import {
   environmentNote,
 } from './environment.js';
 import { loadKnowledgeBase } from './knowledge-base.js';
+import { type LineSink, Prefilter } from './prefilter.js';
 import { detectKind, stripPrefix } from './prefix.js';
 import type {
   CommandContext,
@@ -29,27 +30,6 @@ interface Hit {
   occurrences: number;
   decoded: Finding['decoded'];
 }
-
-/**
- * Words the first-level prefilter searches for: a keyword that contains one of them is found through it,
- * so a few native passes over each chunk replace one pass per keyword.
- */
-export const ANCHOR_WORDS = [
-  'NVRM',
-  'nvidia',
-  'NVIDIA',
-  'nouveau',
-  'NOUVEAU',
-  'bhyve',
-  'Xid',
-  'vmm',
-  'vm: ',
-  'fatal;',
-  'Assertion failed',
-  'passthru',
-  'amdgpu',
-  'Hypervisor',
-] as const;
 
 /**
  * A line that is no log evidence: a `#` comment header (`# key: ...`, `# ---`, `#!`, a lone `#`), or a
@@ -94,39 +74,68 @@ export function fillCommands(
   return { commands: filled, left: [...left] };
 }
 
+/** What a candidate line says: the signatures it matches, its text, the platform an environment line names. */
+interface LineResult {
+  sigs: number[];
+  text: string;
+  env: string | undefined;
+}
+
+const NOTHING: LineResult = { sigs: [], text: '', env: undefined };
+/** Texts whose signature matches are remembered (two generations of this many: memory stays bounded). */
+const TEXT_CACHE = 4096;
+const MAX_CACHED_TEXT = 1024;
+
 /**
- * The matcher, in two levels. First, a few native Buffer.indexOf passes over each chunk look for the
- * anchors (ANCHOR_WORDS, a signature's own anchor, or a keyword that contains no anchor word); only lines
- * holding one go further. Second, an Aho-Corasick automaton over every keyword walks just those lines and
- * names the signatures whose keywords they contain; only their regexes run, on the line without its prefix.
+ * The matcher, in two levels (docs/knowledge-base.md, "Speed"). First, the prefilter (prefilter.ts) scans
+ * each chunk's raw bytes once: it counts the lines and hands on only the lines that may hold an anchor
+ * (anchors.ts: a literal each signature's matches must contain), each distinct line once; repeats of a line
+ * are only counted. Second, the anchors each such line really holds are found (prefilter.ts AnchorFinder)
+ * and name the signatures that need them; only their regexes run, on the line decoded and without its prefix.
  */
 export class Matcher {
   readonly signatures: Signature[];
   private readonly regexes: RegExp[][];
-  private readonly automaton: Automaton;
-  private readonly anchors: Buffer[];
-  private readonly rest: Automaton | undefined;
+  private readonly anchors: string[];
+  /** Anchor number -> the signatures that need it (environment keywords -> numbers past the signatures). */
+  private readonly owners: number[][];
+  private readonly prefilter: Prefilter<LineResult>;
+  private readonly sink: LineSink<LineResult>;
   private readonly hits = new Map<number, Hit>();
   private readonly inputs: InputSummary[] = [];
   private readonly pending: number[] = [];
   private readonly marked: Uint8Array;
   private readonly environment: EnvironmentHit[] = [];
   private readonly context: CommandContext;
+  private textCache = new Map<string, LineResult>();
+  private oldTextCache = new Map<string, LineResult>();
+  /** The prefilter's input area, where the lines handed on are read. */
+  private readonly buf: Buffer;
+  // The input being scanned.
+  private file = '';
+  private firstLine = 0;
 
   constructor(signatures: Signature[] = loadKnowledgeBase(), context: CommandContext = {}) {
     this.signatures = signatures;
     this.context = context;
     const compiled = compile(signatures);
     this.regexes = compiled.regexes;
-    this.automaton = compiled.automaton;
+    this.owners = compiled.owners;
     this.anchors = compiled.anchors;
-    this.rest = compiled.rest;
+    this.prefilter = new Prefilter(compiled.anchors);
+    this.buf = this.prefilter.input();
     this.marked = new Uint8Array(signatures.length + ENVIRONMENT_KEYWORDS.length);
+    this.sink = {
+      line: (start, end, index) => this.line(start, end, this.firstLine + index + 1),
+      repeats: (result, count) => {
+        for (const i of result.sigs) this.repeat(i, result.text, count);
+      },
+    };
   }
 
-  /** The first-level anchors (for tests and the bench). */
+  /** The anchors the prefilter looks for (for tests and the bench). */
   anchorWords(): string[] {
-    return this.anchors.map((a) => a.toString('utf8'));
+    return [...this.anchors];
   }
 
   /**
@@ -134,104 +143,89 @@ export class Matcher {
    * before. Returns the number of lines seen so far.
    */
   scan(file: string, buf: Buffer, end: number, firstLine: number): number {
-    // 1. Candidate lines: where an anchor occurs (line start offsets).
-    const starts: number[] = [];
-    for (const anchor of this.anchors) {
-      let at = buf.indexOf(anchor, 0);
-      while (at !== -1 && at < end) {
-        starts.push(buf.lastIndexOf(10, at) + 1);
-        const le = buf.indexOf(10, at);
-        if (le === -1 || le >= end) break;
-        at = buf.indexOf(anchor, le + 1);
-      }
-    }
-    if (this.rest) this.restPass(buf, end, starts);
-    if (starts.length > 1) starts.sort((a, b) => a - b);
-    // 2. Count the lines up to each candidate, then match the candidate.
-    let line = firstLine;
-    let pos = 0;
-    let previous = -1;
-    for (const ls of starts) {
-      if (ls === previous) continue;
-      previous = ls;
-      while (pos < ls) {
-        const nl = buf.indexOf(10, pos);
-        if (nl === -1 || nl >= ls) break;
-        line++;
-        pos = nl + 1;
-      }
-      let le = buf.indexOf(10, ls);
-      if (le === -1 || le > end) le = end;
-      this.candidate(file, line + 1, buf, ls, le);
-    }
-    while (pos < end) {
-      const nl = buf.indexOf(10, pos);
-      line++;
-      if (nl === -1 || nl >= end) break;
-      pos = nl + 1;
-    }
-    return line;
+    this.file = file;
+    this.firstLine = firstLine;
+    const newlines = this.prefilter.scan(buf, 0, end, this.sink);
+    return firstLine + newlines + (end > 0 && buf[end - 1] !== 10 ? 1 : 0);
   }
 
-  /** One automaton pass over the chunk for the keywords no anchor word reaches; adds their line starts. */
-  private restPass(buf: Buffer, end: number, starts: number[]): void {
-    const { classes, table } = this.rest as Automaton;
-    let row = 0;
-    let lineStart = 0;
-    let noted = -1;
-    for (let i = 0; i < end; i++) {
-      const byte = buf[i] as number;
-      if (byte === 10) {
-        lineStart = i + 1;
-        row = 0;
-        continue;
-      }
-      row = table[row + (classes[byte] as number)] as number;
-      if (row < 0) {
-        row = -row - 1;
-        if (noted !== lineStart) {
-          starts.push(lineStart);
-          noted = lineStart;
-        }
-      }
-    }
+  /** The input area (INPUT_CAPACITY bytes): read into it and call scanInput, the bytes are not copied. */
+  input(): Buffer {
+    return this.buf;
   }
 
-  private candidate(file: string, line: number, buf: Buffer, start: number, stop: number): void {
-    const { classes, classCount, table, outputs } = this.automaton;
+  /** Like scan, over input()[0..len). */
+  scanInput(file: string, len: number, firstLine: number): number {
+    this.file = file;
+    this.firstLine = firstLine;
+    const newlines = this.prefilter.scanInput(len, this.sink);
+    return firstLine + newlines + (len > 0 && this.buf[len - 1] !== 10 ? 1 : 0);
+  }
+
+  /** A candidate line met for the first time: record what it matches; what to remember for its repeats. */
+  private line(start: number, stop: number, line: number): LineResult | undefined {
+    const result = this.evaluate(this.buf, start, stop);
+    for (const i of result.sigs) this.record(i, this.file, line, result.text);
+    if (result.env === undefined || this.environment.length >= 8) return result;
+    // The report lists the first environment lines by line: until it has them, each one is read again.
+    this.environment.push({
+      platform: result.env,
+      file: this.file,
+      line,
+      text: result.text.slice(0, MAX_TEXT),
+    });
+    return undefined;
+  }
+
+  /** The signatures a line matches (and the platform it names), from its bytes. */
+  private evaluate(buf: Buffer, start: number, stop: number): LineResult {
     const pending = this.pending;
     const marked = this.marked;
-    let row = 0;
-    for (let i = start; i < stop; i++) {
-      row = table[row + (classes[buf[i] as number] as number)] as number;
-      if (row < 0) {
-        row = -row - 1;
-        for (const sig of outputs[row / classCount] as number[]) {
-          if (marked[sig] === 0) {
-            marked[sig] = 1;
-            pending.push(sig);
-          }
+    this.prefilter.finder.find(buf, start, stop, (anchor) => {
+      for (const sig of this.owners[anchor] as number[]) {
+        if (marked[sig] === 0) {
+          marked[sig] = 1;
+          pending.push(sig);
         }
       }
+    });
+    if (pending.length === 0) return NOTHING;
+    for (const i of pending) marked[i] = 0;
+    const raw = buf.toString('utf8', start, stop);
+    if (NOT_LOG.test(raw)) {
+      pending.length = 0;
+      return NOTHING;
     }
-    if (pending.length > 0) this.flush(file, line, buf, start, stop);
+    const text = stripPrefix(raw);
+    let result = this.textCache.get(text) ?? this.oldTextCache.get(text);
+    if (result === undefined) {
+      const count = this.signatures.length;
+      const sigs: number[] = [];
+      let env: string | undefined;
+      for (const i of pending) {
+        if (i >= count) env ??= detectEnvironment(text);
+        else if ((this.regexes[i] as RegExp[]).some((r) => r.test(text))) sigs.push(i);
+      }
+      sigs.sort((a, b) => a - b);
+      result = sigs.length === 0 && env === undefined ? NOTHING : { sigs, text, env };
+      if (text.length <= MAX_CACHED_TEXT) {
+        if (this.textCache.size >= TEXT_CACHE) {
+          this.oldTextCache = this.textCache;
+          this.textCache = new Map();
+        }
+        this.textCache.set(text, result);
+      }
+    }
+    pending.length = 0;
+    return result;
   }
 
-  private flush(file: string, line: number, buf: Buffer, start: number, stop: number): void {
-    const raw = buf.toString('utf8', start, stop);
-    const skip = NOT_LOG.test(raw);
-    const text = skip ? '' : stripPrefix(raw);
-    const count = this.signatures.length;
-    for (const i of this.pending) {
-      this.marked[i] = 0;
-      if (skip) continue;
-      if (i >= count) {
-        const platform = detectEnvironment(text);
-        if (platform !== undefined && this.environment.length < 8)
-          this.environment.push({ platform, file, line, text: text.slice(0, MAX_TEXT) });
-      } else if ((this.regexes[i] as RegExp[]).some((r) => r.test(text))) this.record(i, file, line, text);
-    }
-    this.pending.length = 0;
+  /** `count` more lines with the same text as one already recorded for signature i. */
+  private repeat(i: number, text: string, count: number): void {
+    const hit = this.hits.get(i) as Hit;
+    hit.occurrences += count;
+    const seen = hit.evidence.get(text.length > MAX_TEXT ? text.slice(0, MAX_TEXT) : text);
+    if (seen) seen.count = (seen.count ?? 1) + count;
   }
 
   private record(i: number, file: string, line: number, text: string): void {
@@ -255,6 +249,7 @@ export class Matcher {
 
   /** The findings, ranked: root causes first (error > warning > info), then consequences. */
   report(): DiagnoseReport {
+    this.prefilter.flush(this.sink);
     const fired = new Set([...this.hits.keys()].map((i) => (this.signatures[i] as Signature).id));
     const environment = summariseEnvironment(this.environment);
     const ranked = [...this.hits.entries()].map(([i, hit]) => {
@@ -309,57 +304,37 @@ export class Matcher {
 
 interface Compiled {
   regexes: RegExp[][];
-  automaton: Automaton;
-  anchors: Buffer[];
-  /** Keywords reached through no anchor word: found by one automaton pass over the chunk instead. */
-  rest: Automaton | undefined;
+  anchors: string[];
+  /** Anchor number -> signature indices (environment keywords -> indices past the signatures). */
+  owners: number[][];
 }
 
-/** Regexes, automaton and anchors of a signature list, built once per list (the bundled KB is one list). */
+/** Regexes and anchors of a signature list, built once per list (the bundled KB is one list). */
 const COMPILED = new WeakMap<Signature[], Compiled>();
 
 function compile(signatures: Signature[]): Compiled {
   const done = COMPILED.get(signatures);
   if (done) return done;
-  const byKeyword = new Map<string, number[]>();
+  const byAnchor = new Map<string, number[]>();
+  const add = (anchor: string, i: number) => {
+    const list = byAnchor.get(anchor);
+    if (list === undefined) byAnchor.set(anchor, [i]);
+    else if (!list.includes(i)) list.push(i);
+  };
   signatures.forEach((s, i) => {
-    for (const k of s.keywords) byKeyword.set(k, [...(byKeyword.get(k) ?? []), i]);
+    for (const a of signatureAnchors(s.id, s.patterns)) add(a, i);
   });
   // Environment lines (hypervisor, DMI) are pseudo-signatures past the end of the list.
   ENVIRONMENT_KEYWORDS.forEach((k, j) => {
-    byKeyword.set(k, [...(byKeyword.get(k) ?? []), signatures.length + j]);
+    add(k, signatures.length + j);
   });
-  const { anchors, rest } = anchorsOf(signatures);
-  const restKeywords = new Map<string, number[]>(rest.map((k, i) => [k, [i]]));
   const compiled = {
     regexes: signatures.map((s) => s.patterns.map((p) => new RegExp(p))),
-    automaton: buildAutomaton(byKeyword),
-    anchors: anchors.map((a) => Buffer.from(a, 'utf8')),
-    rest: rest.length > 0 ? buildAutomaton(restKeywords) : undefined,
+    anchors: [...byAnchor.keys()],
+    owners: [...byAnchor.values()],
   };
   COMPILED.set(signatures, compiled);
   return compiled;
-}
-
-/**
- * The first-level anchors: the anchor words (and environment keywords) that some signature needs; keywords
- * that contain no anchor word are returned apart (`rest`).
- */
-function anchorsOf(signatures: Signature[]): { anchors: string[]; rest: string[] } {
-  const words = new Set<string>(ENVIRONMENT_KEYWORDS);
-  const rest = new Set<string>();
-  const isWord = (w: string) => (ANCHOR_WORDS as readonly string[]).includes(w);
-  for (const s of signatures) {
-    if (s.anchor !== undefined && isWord(s.anchor)) words.add(s.anchor);
-    else
-      for (const k of s.keywords) {
-        const w = ANCHOR_WORDS.find((a) => k.includes(a));
-        if (w) words.add(w);
-        else rest.add(k);
-      }
-  }
-  const list = [...words];
-  return { anchors: list.filter((a) => !list.some((b) => b !== a && a.includes(b))), rest: [...rest] };
 }
 
 function summariseEnvironment(hits: EnvironmentHit[]): DiagnoseReport['environment'] {

@@ -15,7 +15,10 @@ export interface Signature {
   id: string;
   /** Regular expression sources, in the subset shared by JavaScript and POSIX ERE (no \d, \s, (?:). */
   patterns: string[];
-  /** Literal strings: every line a pattern matches contains at least one of them (the prefilter). */
+  /**
+   * Literal strings: every line a pattern matches contains at least one of them (documentation; the
+   * prefilter derives its anchors from the patterns themselves, src/diagnose/anchors.ts).
+   */
   keywords: string[];
   sources: SignatureSource[];
   severity: Severity;
@@ -36,11 +39,6 @@ export interface Signature {
   commands?: string[][] | undefined;
   /** Why no command fixes this, when `commands` is absent. */
   noCommand?: string | undefined;
-  /**
-   * A literal every matching line contains, for the first-level prefilter (e.g. "NVRM"); when absent, the
-   * prefilter uses each keyword (shortened to a known anchor word it contains).
-   */
-  anchor?: string | undefined;
   /** The catalog entry (src/diagnose/catalog) this signature was derived from. */
   catalog?: string | undefined;
 }

@@ -60,13 +60,13 @@ export function mergeReports(
  * is read whole and diagnosed here (its input leaves the list), anything else is handed on unchanged.
  */
 export async function takeWindowsStdin(
-  inputs: { name: string; stream: NodeJS.ReadableStream }[],
+  inputs: ({ name: string; stream: NodeJS.ReadableStream } | { name: string; path: string })[],
   windows: { findings: Finding[]; inputs: InputSummary[] },
   ctx: WindowsContext = {},
 ): Promise<void> {
-  const at = inputs.findIndex((i) => i.name === '<stdin>');
+  const at = inputs.findIndex((i) => i.name === '<stdin>' && 'stream' in i);
   const input = inputs[at];
-  if (!input) return;
+  if (!input || !('stream' in input)) return;
   const iterator = (input.stream as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
   const head: Buffer[] = [];
   let size = 0;

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { diagnoseStreams } from '../../src/diagnose/engine.js';
-import { looksBinary, probeInput } from '../../src/diagnose/input-check.js';
+import { looksBinary, probeFile, probeInput } from '../../src/diagnose/input-check.js';
 import { corpusFile } from '../helpers/corpus.js';
 
 describe('looksBinary', () => {
@@ -40,5 +42,27 @@ describe('probeInput', () => {
     const report = await diagnoseStreams([{ name: 'empty', stream: probe.stream }]);
     assert.equal(report.inputs[0]?.lines, 0);
     assert.equal(probe.result().bytes, 0);
+  });
+
+  it('probes a regular file like a stream: head, size, blankness past the first read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bhyve-gpu-probe-'));
+    try {
+      const log = join(dir, 'log');
+      const text = 'bhyve: passthru requires guest memory to be wired\n';
+      writeFileSync(log, text);
+      assert.deepEqual(await probeFile(log), { head: Buffer.from(text), bytes: text.length, blank: false });
+      const blanks = join(dir, 'blanks');
+      writeFileSync(blanks, ' \n\t\r\n'.repeat(40000));
+      assert.equal((await probeFile(blanks)).blank, true);
+      writeFileSync(blanks, `${' \n'.repeat(80000)}x\n`);
+      const late = await probeFile(blanks);
+      assert.equal(late.blank, false);
+      assert.equal(late.head.length, 4096);
+      const empty = join(dir, 'empty');
+      writeFileSync(empty, '');
+      assert.deepEqual(await probeFile(empty), { head: Buffer.alloc(0), bytes: 0, blank: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

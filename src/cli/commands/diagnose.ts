@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { access, constants, realpath, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { diagnoseStreams } from '../../diagnose/engine.js';
+import { type DiagnoseInput, diagnoseInputs } from '../../diagnose/engine.js';
 import { formatReport } from '../../diagnose/format.js';
-import { type InputProbe, looksBinary, probeInput } from '../../diagnose/input-check.js';
+import { looksBinary, probeFile, probeInput } from '../../diagnose/input-check.js';
 import type { DiagnoseReport } from '../../diagnose/types.js';
 import {
   diagnoseWindowsFiles,
@@ -35,8 +35,11 @@ Exit codes:
   1  at least one error finding
   2  usage error, a file that cannot be read, or no log text at all (every input empty or binary)`;
 
-async function openInputs(files: string[]): Promise<{ name: string; stream: NodeJS.ReadableStream }[]> {
-  const inputs: { name: string; stream: NodeJS.ReadableStream }[] = [];
+/** What checkInputs needs of an input, once read. */
+type Probe = { result(): { head: Buffer; bytes: number; blank: boolean } };
+
+async function openInputs(files: string[]): Promise<DiagnoseInput[]> {
+  const inputs: DiagnoseInput[] = [];
   const seen = new Set<string>();
   for (const file of files) {
     if (file === '-' && seen.has('-')) continue;
@@ -45,9 +48,12 @@ async function openInputs(files: string[]): Promise<{ name: string; stream: Node
       inputs.push({ name: '<stdin>', stream: process.stdin });
       continue;
     }
+    let regular = false;
     try {
       await access(file, constants.R_OK);
-      if ((await stat(file)).isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
+      const st = await stat(file);
+      if (st.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
+      regular = st.isFile();
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       const reason =
@@ -65,7 +71,9 @@ async function openInputs(files: string[]): Promise<{ name: string; stream: Node
     const real = await realpath(file);
     if (seen.has(real)) continue;
     seen.add(real);
-    inputs.push({ name: file, stream: createReadStream(file, { highWaterMark: 1 << 18 }) });
+    // A regular file is read by path straight into the matcher; a FIFO or device as a stream.
+    if (regular) inputs.push({ name: file, path: file });
+    else inputs.push({ name: file, stream: createReadStream(file, { highWaterMark: 1 << 18 }) });
   }
   return inputs;
 }
@@ -74,7 +82,7 @@ async function openInputs(files: string[]): Promise<{ name: string; stream: Node
  * An input with no lines must not look healthy: warn about binary inputs, and refuse (exit 2) when no input
  * held any log text.
  */
-function checkInputs(names: string[], probes: InputProbe[], report: DiagnoseReport): void {
+function checkInputs(names: string[], probes: Probe[], report: DiagnoseReport): void {
   const empty: string[] = [];
   const binary: string[] = [];
   probes.forEach((probe, i) => {
@@ -133,13 +141,22 @@ export function register(program: Command): void {
       names = names.filter((n) => !windowsFiles.includes(n));
       const inputs = await openInputs(names);
       await takeWindowsStdin(inputs, windows);
-      const probes = inputs.map((input) => probeInput(input.stream));
+      const probes: Probe[] = [];
+      const read: DiagnoseInput[] = [];
+      for (const input of inputs) {
+        if ('stream' in input) {
+          const probe = probeInput(input.stream);
+          probes.push(probe);
+          read.push({ name: input.name, stream: probe.stream });
+        } else {
+          const facts = await probeFile(input.path);
+          probes.push({ result: () => facts });
+          read.push(input);
+        }
+      }
       let report: DiagnoseReport;
       try {
-        report = await diagnoseStreams(
-          inputs.map((input, i) => ({ name: input.name, stream: probes[i]!.stream })),
-          { gpu: opts.gpu, vm: opts.vm, src: opts.src },
-        );
+        report = await diagnoseInputs(read, { gpu: opts.gpu, vm: opts.vm, src: opts.src });
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
         if (err.code === 'EISDIR' || err.code === 'EACCES' || err.code === 'ENOENT') {

@@ -1,0 +1,836 @@
+import { assemble, I32, I64, V128 } from './wasm.js';
+
+/**
+ * The prefilter's WebAssembly kernel (see prefilter.ts for what it does and docs/knowledge-base.md,
+ * "Speed"): its memory layout, and its functions in the flat form of the WebAssembly text format,
+ * assembled by wasm.ts when first needed.
+ */
+
+/** 64-bit multiplicative hash constant (2^64 / golden ratio, odd). */
+const HASH = 0x9e3779b97f4a7c15n;
+/** The fingerprint bitmap has 2^HASH_BITS bits. */
+const HASH_BITS = 16;
+
+/** The bitmap index of a fingerprint, as the kernel computes it from the bytes in the log. */
+export function fingerprintHash(bytes: Uint8Array): number {
+  let word = 0n;
+  for (let k = bytes.length - 1; k >= 0; k--) word = (word << 8n) | BigInt(bytes[k] as number);
+  word = BigInt.asUintN(64, word << BigInt(64 - 8 * bytes.length));
+  return Number(BigInt.asUintN(64, word * HASH) >> BigInt(64 - HASH_BITS));
+}
+
+// Memory layout (byte offsets).
+export const LO = 0;
+export const HI = 16;
+export const STATE = 64;
+export const SHIFT = 128;
+export const BITMAP = 512;
+export const SLOTS = 16384;
+export const SLOT_COUNT = 16384;
+/** The table of seen lines is emptied when this many slots are used (open addressing stays short). */
+export const SLOT_LIMIT = SLOT_COUNT / 2;
+export const ARENA = SLOTS + SLOT_COUNT * 16;
+export const ARENA_SIZE = 1 << 20;
+// (page aligned: reads into it are plain page copies; the gap leaves the arena room to be read past)
+export const INPUT = ARENA + ARENA_SIZE + 65536;
+/** Lines longer than this are handed on each time (not kept in the table). */
+const MAX_LINE = 512;
+/** Zero bytes kept after the input: the kernel reads up to 16 bytes past a position. */
+export const PAD = 32;
+export const PAGE = 65536;
+/** Bytes per kernel call (see scanInput). */
+export const STEP = 1 << 16;
+/** The input area: bytes are read (or copied) there and scanned in place. */
+export const INPUT_CAPACITY = 2 << 20;
+
+const CONSTANTS = {
+  HASH,
+  HASH_SHIFT: 64 - HASH_BITS,
+  LO,
+  HI,
+  STATE,
+  SHIFT,
+  BITMAP,
+  SLOTS,
+  SLOT_MASK: SLOT_COUNT - 1,
+  MAX_LINE,
+};
+
+/** hash_line(p, len): hash of the bytes p[0..len), never 0 (0 marks an empty slot). */
+const HASH_LINE = `
+  local.get p
+  local.get len
+  i32.add
+  local.set end
+  local.get len
+  i64.extend_i32_u
+  local.set acc
+  block $tail
+    loop $words
+      local.get p
+      i32.const 8
+      i32.add
+      local.get end
+      i32.gt_u
+      br_if $tail
+      local.get acc
+      local.get p
+      i64.load
+      i64.xor
+      i64.const HASH
+      i64.mul
+      local.tee acc
+      local.get acc
+      i64.const 29
+      i64.shr_u
+      i64.xor
+      local.set acc
+      local.get p
+      i32.const 8
+      i32.add
+      local.set p
+      br $words
+    end
+  end
+  local.get end
+  local.get p
+  i32.sub
+  local.tee rem
+  if ;; the last 1..7 bytes, masked
+    local.get acc
+    local.get p
+    i64.load
+    i64.const 1
+    local.get rem
+    i32.const 3
+    i32.shl
+    i64.extend_i32_u
+    i64.shl
+    i64.const 1
+    i64.sub
+    i64.and
+    i64.xor
+    i64.const HASH
+    i64.mul
+    local.set acc
+  end
+  local.get acc
+  i64.const HASH
+  i64.mul
+  i64.const 32
+  i64.shr_u
+  i32.wrap_i64
+  i32.const 1
+  i32.or
+`;
+
+/**
+ * dmesg_key(p): where the key of the line at p starts: after "[", blanks, digits "." digits "]" and one
+ * optional blank (what stripPrefix removes as a dmesg timestamp), after a syslog timestamp (syslog_key),
+ * else p. A line ends at a newline or the
+ * zero padding, so the scan stops by itself.
+ */
+const DMESG_KEY = `
+  local.get p
+  i32.load8_u
+  i32.const 91 ;; [
+  i32.ne
+  if
+    local.get p
+    call syslog_key
+    return
+  end
+  local.get p
+  i32.const 1
+  i32.add
+  local.set k
+  block $blanks_done
+    loop $blanks
+      local.get k
+      i32.load8_u
+      i32.const 32
+      i32.ne
+      br_if $blanks_done
+      local.get k
+      i32.const 1
+      i32.add
+      local.set k
+      br $blanks
+    end
+  end
+  ;; digits "." digits "]"
+  local.get k
+  call digits
+  local.tee d
+  local.get k
+  i32.eq
+  if
+    local.get p
+    return
+  end
+  local.get d
+  i32.load8_u
+  i32.const 46 ;; .
+  i32.ne
+  if
+    local.get p
+    return
+  end
+  local.get d
+  i32.const 1
+  i32.add
+  local.tee k
+  call digits
+  local.tee d
+  local.get k
+  i32.eq
+  if
+    local.get p
+    return
+  end
+  local.get d
+  i32.load8_u
+  i32.const 93 ;; ]
+  i32.ne
+  if
+    local.get p
+    return
+  end
+  ;; after "]" and one blank if there is one
+  local.get d
+  i32.const 1
+  i32.add
+  local.tee d
+  local.get d
+  i32.load8_u
+  i32.const 32
+  i32.eq
+  i32.add
+`;
+
+/**
+ * syslog_key(p): where the key of the line at p starts: after a syslog / journal / vm-bhyve timestamp
+ * "Mmm dd hh:mm:ss" (a capital, two small letters, blanks, one or two digits, a blank, the time), else p.
+ * What stripPrefix removes with it (host, program, pid, or the colon of vm-bhyve's log) stays in the key:
+ * lines whose keys are equal give the same text.
+ */
+const SYSLOG_KEY = `
+  local.get p
+  i32.const 65 ;; A-Z
+  i32.const 90
+  call within
+  local.get p
+  i32.const 1
+  i32.add
+  i32.const 97 ;; a-z
+  i32.const 122
+  call within
+  i32.and
+  local.get p
+  i32.const 2
+  i32.add
+  i32.const 97
+  i32.const 122
+  call within
+  i32.and
+  local.get p
+  i32.load8_u offset=3
+  i32.const 32
+  i32.eq
+  i32.and
+  i32.eqz
+  if
+    local.get p
+    return
+  end
+  local.get p
+  i32.const 3
+  i32.add
+  local.set k
+  block $blanks_done
+    loop $blanks
+      local.get k
+      i32.load8_u
+      i32.const 32
+      i32.ne
+      br_if $blanks_done
+      local.get k
+      i32.const 1
+      i32.add
+      local.set k
+      br $blanks
+    end
+  end
+  ;; one or two digits of the day, then " hh:mm:ss"
+  local.get k
+  call digits
+  local.tee d
+  local.get k
+  i32.sub
+  i32.const 1
+  i32.sub
+  i32.const 1
+  i32.gt_u
+  if
+    local.get p
+    return
+  end
+  local.get d
+  i32.load8_u
+  i32.const 32
+  i32.eq
+  local.get d
+  i32.const 1
+  i32.add
+  call two_digits
+  i32.and
+  local.get d
+  i32.load8_u offset=3
+  i32.const 58 ;; :
+  i32.eq
+  i32.and
+  local.get d
+  i32.const 4
+  i32.add
+  call two_digits
+  i32.and
+  local.get d
+  i32.load8_u offset=6
+  i32.const 58
+  i32.eq
+  i32.and
+  local.get d
+  i32.const 7
+  i32.add
+  call two_digits
+  i32.and
+  if
+    local.get d
+    i32.const 9
+    i32.add
+    return
+  end
+  local.get p
+`;
+
+/** within(p, lo, hi): 1 when the byte at p is in lo..hi. */
+const WITHIN = `
+  local.get p
+  i32.load8_u
+  local.get lo
+  i32.sub
+  local.get hi
+  local.get lo
+  i32.sub
+  i32.le_u
+`;
+
+/** two_digits(p): 1 when the bytes at p and p+1 are ASCII digits. */
+const TWO_DIGITS = `
+  local.get p
+  i32.const 48
+  i32.const 57
+  call within
+  local.get p
+  i32.const 1
+  i32.add
+  i32.const 48
+  i32.const 57
+  call within
+  i32.and
+`;
+
+/** digits(p): the first position at or after p that holds no ASCII digit. */
+const DIGITS = `
+  block $done
+    loop $more
+      local.get p
+      i32.load8_u
+      i32.const 48
+      i32.sub
+      i32.const 9
+      i32.gt_u
+      br_if $done
+      local.get p
+      i32.const 1
+      i32.add
+      local.set p
+      br $more
+    end
+  end
+  local.get p
+`;
+
+/** same(a, b, len): 1 when a[0..len) and b[0..len) hold the same bytes. */
+const SAME = `
+  block $tail
+    loop $words
+      local.get k
+      i32.const 8
+      i32.add
+      local.get len
+      i32.gt_u
+      br_if $tail
+      local.get a
+      local.get k
+      i32.add
+      i64.load
+      local.get b
+      local.get k
+      i32.add
+      i64.load
+      i64.ne
+      if
+        i32.const 0
+        return
+      end
+      local.get k
+      i32.const 8
+      i32.add
+      local.set k
+      br $words
+    end
+  end
+  local.get len
+  local.get k
+  i32.sub
+  local.tee len ;; now the bytes left, 0..7
+  i32.eqz
+  if
+    i32.const 1
+    return
+  end
+  local.get a
+  local.get k
+  i32.add
+  i64.load
+  local.get b
+  local.get k
+  i32.add
+  i64.load
+  i64.xor
+  i64.const 64 ;; keep the low len bytes only
+  local.get len
+  i32.const 3
+  i32.shl
+  i64.extend_i32_u
+  i64.sub
+  i64.shl
+  i64.eqz
+`;
+
+/**
+ * scan(end): goes on from the state (STATE+0 position, +4 start of its line, +8 newlines so far) up to
+ * end. Returns 0 at the end, or 1 at a new candidate line: STATE+12 its start, +16 its end (the newline or
+ * end), +20 the newlines before it, +24 its hash, +28 the free table slot for it (-1: too long to keep).
+ */
+const SCAN = `
+  i32.const LO
+  v128.load
+  local.set lo
+  i32.const HI
+  v128.load
+  local.set hi
+  i32.const 10
+  i8x16.splat
+  local.set nlv
+  i32.const 15
+  i8x16.splat
+  local.set m4
+  i32.const STATE
+  i32.load offset=0
+  local.set i
+  i32.const STATE
+  i32.load offset=4
+  local.set ls
+  i32.const STATE
+  i32.load offset=8
+  local.set line
+  block $done
+    loop $blocks
+      local.get i
+      local.get end
+      i32.ge_u
+      br_if $done
+      ;; nl: newlines of the 16 bytes at i; rm: their bytes in the start set (LO[low nibble] & HI[high nibble])
+      local.get i
+      v128.load
+      local.tee v
+      local.get nlv
+      i8x16.eq
+      i8x16.bitmask
+      local.set nl
+      local.get lo
+      local.get v
+      local.get m4
+      v128.and
+      i8x16.swizzle
+      local.get hi
+      local.get v
+      i32.const 4
+      i8x16.shr_u
+      i8x16.swizzle
+      v128.and
+      v128.const 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+      i8x16.ne
+      i8x16.bitmask
+      local.set rm
+      block $nohit
+        block $cand
+          loop $hits
+            local.get rm
+            i32.eqz
+            br_if $nohit
+            ;; the word at q, shifted to keep the fingerprint length of its first byte, hashed
+            local.get i
+            local.get rm
+            i32.ctz
+            i32.add
+            local.tee q
+            i64.load
+            local.get q
+            i32.load8_u
+            i32.load8_u offset=SHIFT
+            i64.extend_i32_u
+            i64.shl
+            i64.const HASH
+            i64.mul
+            i64.const HASH_SHIFT
+            i64.shr_u
+            i32.wrap_i64
+            local.tee h
+            i32.const 3
+            i32.shr_u
+            i32.load8_u offset=BITMAP
+            local.get h
+            i32.const 7
+            i32.and
+            i32.shr_u
+            i32.const 1
+            i32.and
+            br_if $cand
+            local.get rm
+            local.get rm
+            i32.const 1
+            i32.sub
+            i32.and
+            local.set rm
+            br $hits
+          end
+        end
+        ;; a candidate at q: its line starts after the last newline before q
+        local.get nl
+        i32.const 1
+        local.get q
+        local.get i
+        i32.sub
+        i32.shl
+        i32.const 1
+        i32.sub
+        i32.and
+        local.tee below
+        if
+          local.get line
+          local.get below
+          i32.popcnt
+          i32.add
+          local.set line
+          local.get i
+          i32.const 32
+          local.get below
+          i32.clz
+          i32.sub
+          i32.add
+          local.set ls
+        end
+        ;; and ends at the next newline (or end)
+        local.get q
+        local.set e
+        block $found
+          loop $eol
+            local.get e
+            local.get end
+            i32.ge_u
+            br_if $found
+            local.get e
+            v128.load
+            local.get nlv
+            i8x16.eq
+            i8x16.bitmask
+            local.tee m
+            if
+              local.get e
+              local.get m
+              i32.ctz
+              i32.add
+              local.set e
+              br $found
+            end
+            local.get e
+            i32.const 16
+            i32.add
+            local.set e
+            br $eol
+          end
+        end
+        local.get e
+        local.get end
+        local.get e
+        local.get end
+        i32.lt_u
+        select
+        local.set e
+        ;; the key of the line: the line after a dmesg timestamp "[ 12.345678] " (the same message under
+        ;; another timestamp gives the same findings)
+        local.get ls
+        call dmesg_key
+        local.set ks
+        ;; seen before? (open addressing over 16-byte slots: hash, length, arena address, repeats)
+        i32.const -1
+        local.set slot
+        local.get e
+        local.get ks
+        i32.sub
+        local.tee len
+        i32.const MAX_LINE
+        i32.le_u
+        if
+          local.get ks
+          local.get len
+          call hash_line
+          local.tee h
+          i32.const SLOT_MASK
+          i32.and
+          local.set idx
+          block $miss
+            loop $probe
+              local.get idx
+              i32.const 4
+              i32.shl
+              i32.const SLOTS
+              i32.add
+              local.tee m
+              i32.load offset=0
+              local.tee q
+              i32.eqz
+              br_if $miss
+              block $next
+                local.get q
+                local.get h
+                i32.ne
+                br_if $next
+                local.get m
+                i32.load offset=4
+                local.get len
+                i32.ne
+                br_if $next
+                local.get m
+                i32.load offset=8
+                local.get ks
+                local.get len
+                call same
+                i32.eqz
+                br_if $next
+                ;; a repeat: count it, go on after its newline
+                local.get m
+                local.get m
+                i32.load offset=12
+                i32.const 1
+                i32.add
+                i32.store offset=12
+                local.get line
+                local.get e
+                local.get end
+                i32.lt_u
+                i32.add
+                local.set line
+                local.get e
+                i32.const 1
+                i32.add
+                local.tee i
+                local.set ls
+                br $blocks
+              end
+              local.get idx
+              i32.const 1
+              i32.add
+              i32.const SLOT_MASK
+              i32.and
+              local.set idx
+              br $probe
+            end
+          end
+          local.get idx
+          local.set slot
+        end
+        ;; a new line: report it and stop
+        i32.const STATE
+        local.get ls
+        i32.store offset=12
+        i32.const STATE
+        local.get e
+        i32.store offset=16
+        i32.const STATE
+        local.get line
+        i32.store offset=20
+        i32.const STATE
+        local.get h
+        i32.store offset=24
+        i32.const STATE
+        local.get slot
+        i32.store offset=28
+        i32.const STATE
+        local.get ks
+        i32.store offset=32
+        local.get line
+        local.get e
+        local.get end
+        i32.lt_u
+        i32.add
+        local.set line
+        local.get e
+        i32.const 1
+        i32.add
+        local.tee i
+        local.set ls
+        i32.const STATE
+        local.get i
+        i32.store offset=0
+        i32.const STATE
+        local.get ls
+        i32.store offset=4
+        i32.const STATE
+        local.get line
+        i32.store offset=8
+        i32.const 1
+        return
+      end
+      ;; no candidate in these 16 bytes
+      local.get nl
+      if
+        local.get line
+        local.get nl
+        i32.popcnt
+        i32.add
+        local.set line
+        local.get i
+        i32.const 32
+        local.get nl
+        i32.clz
+        i32.sub
+        i32.add
+        local.set ls
+      end
+      local.get i
+      i32.const 16
+      i32.add
+      local.set i
+      br $blocks
+    end
+  end
+  i32.const STATE
+  local.get i
+  i32.store offset=0
+  i32.const STATE
+  local.get ls
+  i32.store offset=4
+  i32.const STATE
+  local.get line
+  i32.store offset=8
+  i32.const 0
+`;
+
+let compiled: Uint8Array | undefined;
+
+/** The kernel module's bytes (assembled once). */
+export function kernel(): Uint8Array {
+  compiled ??= assemble(
+    [
+      {
+        name: 'scan',
+        params: [['end', I32]],
+        results: [I32],
+        locals: [
+          ...['i', 'ls', 'line', 'nl', 'rm', 'q', 'e', 'h', 'm', 'below', 'len', 'slot', 'idx', 'ks'].map(
+            (n) => [n, I32] as [string, number],
+          ),
+          ...['v', 'lo', 'hi', 'nlv', 'm4'].map((n) => [n, V128] as [string, number]),
+        ],
+        code: SCAN,
+      },
+      {
+        name: 'hash_line',
+        params: [
+          ['p', I32],
+          ['len', I32],
+        ],
+        results: [I32],
+        locals: [
+          ['end', I32],
+          ['acc', I64],
+          ['rem', I32],
+        ],
+        code: HASH_LINE,
+      },
+      {
+        name: 'dmesg_key',
+        params: [['p', I32]],
+        results: [I32],
+        locals: [
+          ['k', I32],
+          ['d', I32],
+        ],
+        code: DMESG_KEY,
+      },
+      {
+        name: 'syslog_key',
+        params: [['p', I32]],
+        results: [I32],
+        locals: [
+          ['k', I32],
+          ['d', I32],
+        ],
+        code: SYSLOG_KEY,
+      },
+      {
+        name: 'within',
+        params: [
+          ['p', I32],
+          ['lo', I32],
+          ['hi', I32],
+        ],
+        results: [I32],
+        locals: [],
+        code: WITHIN,
+      },
+      {
+        name: 'two_digits',
+        params: [['p', I32]],
+        results: [I32],
+        locals: [],
+        code: TWO_DIGITS,
+      },
+      {
+        name: 'digits',
+        params: [['p', I32]],
+        results: [I32],
+        locals: [],
+        code: DIGITS,
+      },
+      {
+        name: 'same',
+        params: [
+          ['a', I32],
+          ['b', I32],
+          ['len', I32],
+        ],
+        results: [I32],
+        locals: [['k', I32]],
+        code: SAME,
+      },
+    ],
+    CONSTANTS,
+    Math.ceil((INPUT + INPUT_CAPACITY + PAD) / PAGE),
+  );
+  return compiled;
+}
