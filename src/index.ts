@@ -11,7 +11,7 @@ export * from './bhyve/ids.js';
 export * from './bhyve/mmio.js';
 export * as loaderConf from './conf/loader-conf.js';
 // Configuration editing and plans
-export * as shvars from './conf/shvars.js';
+export * as shvars from './conf/shedit.js';
 export * as vmConf from './conf/vm-conf.js';
 // Diagnosis and the guest side
 export * from './diagnose/index.js';

@@ -1,4 +1,4 @@
-import { parseShDoc } from '../conf/shvars.js';
+import { parseShDoc } from '../conf/shedit.js';
 import { NotCapturedError, ParseError, UsageError } from '../errors.js';
 import type { FileStat, Host } from '../host/types.js';
 import type { Plan } from '../plan/types.js';

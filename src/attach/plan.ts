@@ -8,7 +8,7 @@ import {
   planPptdevs,
   vmmLoadState,
 } from '../conf/loader-conf.js';
-import { parseShDoc, readShDoc } from '../conf/shvars.js';
+import { parseShDoc, readShDoc } from '../conf/shedit.js';
 import { hasCarriageReturns, loaderView } from '../conf/views.js';
 import { passthruEntries, planGuestPassthru, removeGuestPassthru } from '../conf/vm-conf.js';
 import { ParseError, ToolError } from '../errors.js';

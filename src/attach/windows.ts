@@ -7,7 +7,7 @@
  * Quirk names and keys: CONTRACTS.md "Quirk profiles".
  */
 import { formatBytes, MEMSIZE64, windowNeeded } from '../bhyve/mmio.js';
-import { get, parseShDoc, printShDoc, set } from '../conf/shvars.js';
+import { get, parseShDoc, printShDoc, set } from '../conf/shedit.js';
 import { readVmBhyveConfig } from '../conf/vm-layout.js';
 import { DEFAULT_SRC } from '../diagnose/windows.js';
 import { UsageError } from '../errors.js';

@@ -1,5 +1,5 @@
 import { parseShDoc, printShDoc } from './shdoc.js';
-import { set } from './shvars.js';
+import { set } from './shedit.js';
 import { readVmBhyveConfig } from './vm-layout.js';
 
 /**

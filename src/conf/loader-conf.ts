@@ -17,7 +17,7 @@
  * returns only the files whose text changes; an empty result means "already in the desired state".
  */
 import { type ConfFile, LOADER_CONF, lastAssignment, parseAll } from './loader-files.js';
-import { get, parseShDoc, printShDoc, set } from './shvars.js';
+import { get, parseShDoc, printShDoc, set } from './shedit.js';
 
 export * from './loader-files.js';
 export * from './pptdevs.js';

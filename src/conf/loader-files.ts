@@ -3,7 +3,7 @@
  */
 import { UsageError } from '../errors.js';
 import { type BsfParts, readBsf } from './bsf.js';
-import { assignments, parseShDoc, type ShDoc } from './shvars.js';
+import { assignments, parseShDoc, type ShDoc } from './shedit.js';
 
 export const LOADER_CONF = '/boot/loader.conf';
 export const LOADER_CONF_DIR = '/boot/loader.conf.d';

@@ -16,7 +16,7 @@ import {
   parseBsf,
   requireBsf,
 } from './loader-files.js';
-import { printShDoc, readShDoc, type ShDoc, set, unset } from './shvars.js';
+import { printShDoc, readShDoc, type ShDoc, set, unset } from './shedit.js';
 import { type LoaderView, loaderValue, loaderViews } from './views.js';
 
 export interface PptdevsEntry {

@@ -1,5 +1,5 @@
 /**
- * Parser and printer of the lossless sh-variable document (see shvars.ts for the editing side).
+ * Parser and printer of the lossless sh-variable document (see shedit.ts for the editing side).
  *
  * One node per line (a multi-line quoted value is one `other` node spanning its lines); every node keeps
  * its raw text and line terminator, so `printShDoc(parseShDoc(x)) === x` byte for byte.

@@ -28,7 +28,7 @@ import {
   type ShDoc,
   set,
   unset,
-} from './shvars.js';
+} from './shedit.js';
 import {
   type GuestSlotUse,
   guestLayout,

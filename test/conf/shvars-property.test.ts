@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { effectivePptdevs, planPptdevs } from '../../src/conf/loader-conf.js';
-import { append, get, parseShDoc, printShDoc, set, unset } from '../../src/conf/shvars.js';
+import { append, get, parseShDoc, printShDoc, set, unset } from '../../src/conf/shedit.js';
 import { passthruEntries, planGuestPassthru, usedGuestSlots } from '../../src/conf/vm-conf.js';
 import { ToolError } from '../../src/errors.js';
 import { corpus, fixture } from '../helpers/corpus.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { append, get, parseShDoc, printShDoc, set, unset } from '../../src/conf/shvars.js';
+import { append, get, parseShDoc, printShDoc, set, unset } from '../../src/conf/shedit.js';
 import { ToolError } from '../../src/errors.js';
 import { corpus, fixture } from '../helpers/corpus.js';
 

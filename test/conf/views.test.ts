@@ -4,7 +4,7 @@ import { parseBhyveId } from '../../src/bhyve/ids.js';
 import { readBsf } from '../../src/conf/bsf.js';
 import { parseBsf } from '../../src/conf/loader-files.js';
 import { effectivePptdevs, kernelValueLimit, planPptdevs } from '../../src/conf/pptdevs.js';
-import { parseShDoc, printShDoc, readShDoc, set } from '../../src/conf/shvars.js';
+import { parseShDoc, printShDoc, readShDoc, set } from '../../src/conf/shedit.js';
 import { loaderValue, loaderView, loaderViews, parseShVars, vmBhyveLines } from '../../src/conf/views.js';
 import { readVmBhyveConfig } from '../../src/conf/vm-layout.js';
 import { ToolError } from '../../src/errors.js';
