@@ -33,7 +33,15 @@ export function intpinEntrySource(read: HostReadConfig): string {
  *
 ${comment}
  */
-#define	BHYVE_GPU_NVIDIA_VENDOR	0x10de
+${nvidiaEntrySource(read, `\t${intpinStatement('pi')}`)}`;
+}
+
+/**
+ * bhyve-gpu's NVIDIA passthru_dev entry: probe (vendor NVIDIA, display class), init running `init` (C
+ * statements, already indented), deinit. Every quirk that needs an entry of its own writes this one.
+ */
+export function nvidiaEntrySource(read: string, init: string): string {
+  return `#define	BHYVE_GPU_NVIDIA_VENDOR	0x10de
 
 static int
 bhyve_gpu_nvidia_probe(struct pci_devinst *const pi)
@@ -53,7 +61,7 @@ static int
 bhyve_gpu_nvidia_init(struct pci_devinst *const pi, nvlist_t *const nvl)
 {
 	(void)nvl;
-	${intpinStatement('pi')}
+${init}
 
 	return (0);
 }

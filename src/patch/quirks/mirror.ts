@@ -4,6 +4,7 @@ import { analyzeQuirks } from '../../srctree/quirks.js';
 import { TREE_PATHS } from '../../srctree/types.js';
 import { SRCS_ANCHOR } from '../remap.js';
 import { addIncludes, devinstParam, insertAtTop, insertBefore } from './cedit.js';
+import { nvidiaEntrySource } from './intpin.js';
 import { type QuirkContext, type QuirkPlan, refusal } from './types.js';
 
 /**
@@ -130,47 +131,12 @@ export function mirrorRegistration(pi: string): string[] {
 
 /** A complete NVIDIA passthru_dev entry whose init registers the mirror (used when the tree has none). */
 function nvidiaEntry(read: string): string {
-  const init = mirrorRegistration('pi')
-    .map((l) => `\t${l}`)
-    .join('\n');
-  return `#define	BHYVE_GPU_NVIDIA_VENDOR	0x10de
-
-static int
-bhyve_gpu_nvidia_probe(struct pci_devinst *const pi)
-{
-	struct pcisel *sel;
-
-	sel = passthru_get_sel(pi->pi_arg);
-	if (${read}(sel, PCIR_VENDOR, 2) != BHYVE_GPU_NVIDIA_VENDOR)
-		return (ENXIO);
-	if (${read}(sel, PCIR_CLASS, 1) != PCIC_DISPLAY)
-		return (ENXIO);
-
-	return (0);
-}
-
-static int
-bhyve_gpu_nvidia_init(struct pci_devinst *const pi, nvlist_t *const nvl)
-{
-	(void)nvl;
-${init}
-
-	return (0);
-}
-
-static void
-bhyve_gpu_nvidia_deinit(struct pci_devinst *const pi)
-{
-	(void)pi;
-}
-
-static struct passthru_dev bhyve_gpu_nvidia = {
-	.probe = bhyve_gpu_nvidia_probe,
-	.init = bhyve_gpu_nvidia_init,
-	.deinit = bhyve_gpu_nvidia_deinit,
-};
-PASSTHRU_DEV_SET(bhyve_gpu_nvidia);
-`;
+  return nvidiaEntrySource(
+    read,
+    mirrorRegistration('pi')
+      .map((l) => `\t${l}`)
+      .join('\n'),
+  );
 }
 
 const FILE_HEAD = `/*-
