@@ -9,7 +9,7 @@ import { FileMissingError, NotCapturedError, ParseError, ToolError } from '../er
 import type { Host } from '../host/types.js';
 import { INSTALL_MANIFEST } from '../inventory/probes.js';
 import type { InstallManifest } from '../inventory/types.js';
-import { parseQuirkList, type QuirkSpec } from '../patch/quirks/words.js';
+import { manifestQuirks, parseQuirkList, type QuirkSpec } from '../patch/quirks/words.js';
 import { PATCH_RECORD_PATH, type PatchRun, readPatchRecord, runPatch } from '../patch/run.js';
 import { sha256 } from '../plan/journal.js';
 import {
@@ -65,10 +65,8 @@ export interface RecordedPatches {
 
 export function recordedPatches(manifest: InstallManifest): RecordedPatches {
   const diffs = manifest.patches.map((p) => p.name).filter((n) => n !== 'intpin-quirk' && n !== 'intpin');
-  if (manifest.quirks !== undefined)
-    return { quirks: [...manifest.quirks], diffs: manifest.quirks.length ? [] : diffs };
-  const intpin = manifest.patches.some((p) => p.name === 'intpin-quirk' || p.name === 'intpin');
-  return { quirks: intpin ? ['intpin'] : [], diffs };
+  const quirks = [...manifestQuirks(manifest)];
+  return { quirks, diffs: manifest.quirks?.length ? [] : diffs };
 }
 
 /** The flavor a recorded branch was chosen by, so that the same flavor is fetched at the new release. */
