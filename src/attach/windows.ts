@@ -14,12 +14,12 @@ import { UsageError } from '../errors.js';
 import { installedQuirks as hostQuirks } from '../inventory/gpus.js';
 import type { GpuGroup, Inventory } from '../inventory/types.js';
 import { quirkChain } from '../patch/quirks/advice.js';
+import { MMIO64_KEY } from '../patch/quirks/mmio64.js';
 
 export const GUEST_OSES = ['auto', 'windows', 'linux', 'other'] as const;
 export type GuestOs = (typeof GUEST_OSES)[number];
 
 export const HIDE_TUNABLE = 'hw.vmm.hide_hypervisor';
-export const MMIO64_KEY = 'pci.mmio64_size';
 
 export interface WindowsDetection {
   windows: boolean;
@@ -58,19 +58,6 @@ export function detectWindowsGuest(name: string, text: string): WindowsDetection
     signs.push({ weight: 1, reason: `${e1000}="e1000" (Windows has no virtio-net driver out of the box)` });
   const score = signs.reduce((s, x) => s + x.weight, 0);
   return { windows: score >= 3, reasons: signs.map((s) => s.reason) };
-}
-
-const UNITS: Record<string, number> = { K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
-
-/** "256G" -> bytes; undefined when not SIZE. */
-export function parseSize(text: string): number | undefined {
-  const m = /^([0-9]+)([KMGT])$/i.exec(text.trim());
-  return m ? Number(m[1]) * (UNITS[(m[2] as string).toUpperCase()] as number) : undefined;
-}
-
-/** bytes -> "256G" (powers of two from 1G). */
-export function sizeWord(bytes: number): string {
-  return bytes >= 1024 ** 4 ? `${bytes / 1024 ** 4}T` : `${bytes / 1024 ** 3}G`;
 }
 
 const shell = (argv: string[][]) => argv.map((a) => a.join(' ')).join(' && ');
