@@ -6,11 +6,12 @@
  * the GPU's BARs (bhyve_options="-o pci.mmio64_size=SIZE", with a bhyve that has the mmio64 quirk).
  * Quirk names and keys: CONTRACTS.md "Quirk profiles".
  */
+
 import { formatBytes, MEMSIZE64, windowNeeded } from '../bhyve/mmio.js';
 import { get, parseShDoc, printShDoc, set } from '../conf/shedit.js';
 import { readVmBhyveConfig } from '../conf/vm-layout.js';
-import { DEFAULT_SRC } from '../diagnose/windows.js';
 import { UsageError } from '../errors.js';
+import { commandsLine } from '../host/shell-quote.js';
 import { installedQuirks as hostQuirks } from '../inventory/gpus.js';
 import type { GpuGroup, Inventory } from '../inventory/types.js';
 import { quirkChain } from '../patch/quirks/advice.js';
@@ -59,8 +60,6 @@ export function detectWindowsGuest(name: string, text: string): WindowsDetection
   const score = signs.reduce((s, x) => s + x.weight, 0);
   return { windows: score >= 3, reasons: signs.map((s) => s.reason) };
 }
-
-const shell = (argv: string[][]) => argv.map((a) => a.join(' ')).join(' && ');
 
 export interface WindowsPlan {
   /** Notes for the plan: why each Windows setting is there, or the command that makes it possible. */
@@ -114,7 +113,7 @@ export function planWindows(
     );
   } else {
     notes.push(
-      `the installed bhyve lacks the hide-hypervisor quirk (installed quirks: ${quirks.length ? quirks.join(', ') : 'none'}), so Windows sees "bhyve bhyve " and NVIDIA drivers before R465 stop GeForce cards with Code 43; add it, reboot, and run this attach again: ${shell(quirkChain(quirks, ['hide-hypervisor']))}`,
+      `the installed bhyve lacks the hide-hypervisor quirk (installed quirks: ${quirks.length ? quirks.join(', ') : 'none'}), so Windows sees "bhyve bhyve " and NVIDIA drivers before R465 stop GeForce cards with Code 43; add it, reboot, and run this attach again: ${commandsLine(quirkChain(quirks, ['hide-hypervisor']))}`,
     );
   }
   // The window itself is set by attach for every guest (src/attach/plan.ts, guestMmio64); this says what

@@ -1,4 +1,4 @@
-import { quoteArgv } from '../host/shell-quote.js';
+import { commandsLine } from '../host/shell-quote.js';
 import { platformName } from './environment.js';
 import type { DiagnoseReport, Finding, Severity } from './types.js';
 
@@ -50,7 +50,7 @@ function formatFinding(f: Finding, n: number, style: Styler): string[] {
     for (const step of f.fix) lines.push(`     - ${step}`);
   }
   if (f.commands && f.commands.length > 0) {
-    lines.push(`   ${style.bold('run:')} ${f.commands.map((argv) => quoteArgv(argv)).join(' && ')}`);
+    lines.push(`   ${style.bold('run:')} ${commandsLine(f.commands)}`);
     for (const [name, help] of Object.entries(f.placeholders ?? {}))
       lines.push(style.dim(`     {${name}}: ${help}`));
   } else if (f.noCommand) lines.push(`   ${style.bold('no command:')} ${f.noCommand}`);

@@ -1,4 +1,3 @@
-import { quoteArgv } from '../host/shell-quote.js';
 import type { GpuGroup, Inventory } from '../inventory/types.js';
 import { quirkChain } from '../patch/quirks/advice.js';
 import { DEFAULT_SOURCE_DIR } from '../srctree/git.js';
@@ -85,8 +84,3 @@ export function attachAdvice(inv: Inventory, vm: string | undefined, named?: Gpu
 /** Why an UNKNOWN check has no command. */
 export const UNKNOWN_NO_COMMAND =
   'doctor could not read this on the host: run it on the FreeBSD host as root (or record a fresh snapshot there with bhyve-gpu snapshot -o FILE)';
-
-/** Commands as one shell line: each argv quoted for sh, joined with && (human output). */
-export function commandLine(commands: readonly (readonly string[])[]): string {
-  return commands.map((c) => quoteArgv(c)).join(' && ');
-}

@@ -1,5 +1,5 @@
 import { style, table } from '../cli/output.js';
-import { commandLine } from '../doctor/advice.js';
+import { commandsLine } from '../host/shell-quote.js';
 import type { Answer, GuestReport } from './check.js';
 import { formatSize } from './resource.js';
 
@@ -43,7 +43,7 @@ export function formatGuestReport(report: GuestReport): string {
     lines.push('', style.bold('What to do'));
     for (const c of fixes) {
       // One fix once: the same prose or the same commands from two answers are printed once.
-      const run = c.commands?.length ? commandLine(c.commands) : undefined;
+      const run = c.commands?.length ? commandsLine(c.commands) : undefined;
       const key = run ?? c.fix ?? '';
       if (seen.has(key) || (c.fix !== undefined && seen.has(c.fix))) continue;
       seen.add(key);

@@ -39,6 +39,11 @@ export function quoteArgv(argv: readonly string[]): string {
   return argv.map(quoteArg).join(' ');
 }
 
+/** Commands run in order, as one sh line: each argv quoted, joined with && (the human output of advice). */
+export function commandsLine(commands: readonly (readonly string[])[]): string {
+  return commands.map((c) => quoteArgv(c)).join(' && ');
+}
+
 /** Bytes that pass unchanged through csh single quotes, sh double quotes and a printf format. */
 const SAFE_BYTE = /[A-Za-z0-9 _,./:=+@-]/;
 

@@ -5,7 +5,6 @@ import { describe, it } from 'node:test';
 import { detectWindowsGuest } from '../../src/attach/windows.js';
 import { parseArgv } from '../../src/cli/main.js';
 import type { Snapshot } from '../../src/host/snapshot-format.js';
-import type { GpuGroup } from '../../src/inventory/types.js';
 import { corpus } from '../helpers/corpus.js';
 import { cli, example, tempDir, writeSnapshot } from '../helpers/snap.js';
 

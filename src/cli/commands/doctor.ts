@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { commandLine } from '../../doctor/advice.js';
 import { doctor } from '../../doctor/doctor.js';
 import type { CheckResult, DoctorContext } from '../../doctor/types.js';
 import { ToolError } from '../../errors.js';
 import { openHost } from '../../host/open.js';
+import { commandsLine } from '../../host/shell-quote.js';
 import { SCHEMA_VERSION } from '../../version.js';
 import { globals, out, printJson, style } from '../output.js';
 
@@ -109,7 +109,7 @@ export function register(program: Command): void {
             for (const e of r.evidence) out(style.dim(`        ${e}`));
             if (r.status === 'PASS') continue;
             if (r.fix) out(`        ${style.cyan('fix:')} ${r.fix}`);
-            if (r.commands?.length) out(`        ${style.cyan('run:')} ${commandLine(r.commands)}`);
+            if (r.commands?.length) out(`        ${style.cyan('run:')} ${commandsLine(r.commands)}`);
             else if (r.noCommand) out(`        ${style.dim(`no command: ${r.noCommand}`)}`);
           }
           out();

@@ -1,15 +1,11 @@
 /** Human output of `guest check --from` (CLI side: uses the CLI's colours and table). */
+
 import { style, table } from '../../cli/output.js';
+import { commandsLine } from '../../host/shell-quote.js';
 import type { Answer } from '../types.js';
 import type { WindowsGuestReport } from './check.js';
 
 const hex4 = (n: number) => n.toString(16).padStart(4, '0');
-
-/** The fix commands as one shell line (the human output's form). */
-export function shellLine(commands: string[][]): string {
-  const quote = (a: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-  return commands.map((c) => c.map(quote).join(' ')).join(' && ');
-}
 
 export function formatWindowsReport(report: WindowsGuestReport): string {
   const MARK: Record<Answer, (s: string) => string> = {
@@ -36,12 +32,12 @@ export function formatWindowsReport(report: WindowsGuestReport): string {
   if (todo.length) {
     lines.push('', style.bold('What to do (on the host)'));
     for (const c of todo) {
-      const key = `${c.fix}|${c.commands ? shellLine(c.commands) : ''}|${c.noCommand ?? ''}`;
+      const key = `${c.fix}|${c.commands ? commandsLine(c.commands) : ''}|${c.noCommand ?? ''}`;
       if (seen.has(key)) continue;
       seen.add(key);
       lines.push(`  - ${c.question}`);
       if (c.fix) lines.push(`    fix: ${c.fix}`);
-      if (c.commands) lines.push(`    run: ${shellLine(c.commands)}`);
+      if (c.commands) lines.push(`    run: ${commandsLine(c.commands)}`);
       if (c.noCommand) lines.push(`    ${style.dim(c.noCommand)}`);
     }
   }
