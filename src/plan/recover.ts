@@ -112,11 +112,12 @@ export async function removeInterruptedTemps(
   lockPath: string,
 ): Promise<string[]> {
   const targets = new Set<string>([lockPath]);
+  // No journal yet (a run killed while it took the lock): the lock's own temp file is still cleaned.
   let ids: string[] = [];
   try {
     ids = await listEntryIds(host, journalDir);
   } catch {
-    return [];
+    ids = [];
   }
   for (const id of ids) {
     const dir = entryDir(journalDir, id);

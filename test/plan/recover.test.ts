@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -82,4 +82,17 @@ test('the next run takes over the dead lock (saying so), removes the temp file, 
   assert.equal(existsSync(liveLockTemp), true);
   assert.equal(readFileSync(join(root, CONF), 'utf8'), example('tesla-p4-15.0').files[CONF]);
   assert.equal(existsSync(join(root, 'var/db/bhyve-gpu/lock')), false);
+});
+
+test('a run killed while taking the lock, before any journal entry: the next run removes the lock temp file', () => {
+  const root = tempDir();
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+  const stateDir = join(root, 'var/db/bhyve-gpu');
+  mkdirSync(stateDir, { recursive: true });
+  const deadLockTemp = join(stateDir, `.lock.bhyve-gpu.p${dead}-beef.tmp`);
+  writeFileSync(deadLockTemp, '{"pid":');
+  const r = cli(['--host', P4, '--root', root, 'rollback', '--yes']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(existsSync(join(root, JOURNAL)), false);
+  assert.equal(existsSync(deadLockTemp), false);
 });

@@ -97,7 +97,9 @@ Exit codes: 0 rolled back or nothing to do, 1 failure or refused (files changed 
         const dryRun = opts.dryRun === true || opts.check === true || opts.yes !== true;
         const pending =
           preview.status === 'ready' || (preview.status === 'nothing' && preview.entry !== undefined);
-        if (dryRun || !pending) {
+        // With --yes the run goes through rollback() even when nothing is pending: it takes the lock, so
+        // what a killed run left (a dead lock, temp files) is cleaned up without hand work.
+        if (dryRun) {
           if (g.json) printJson(previewJson(preview, dryRun, preview.status, preview.message));
           else {
             printPreview(preview);
