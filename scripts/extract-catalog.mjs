@@ -480,4 +480,7 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename
   }
 }
 
-export { formatJson };
+/** The call specifications by kind (the catalog tests rebuild source trees from the checked-in catalogs). */
+const CALLS = { nvidia: NVIDIA_CALLS, bhyve: FREEBSD_CALLS, kernel: KERNEL_CALLS };
+
+export { CALLS, formatJson };
