@@ -222,7 +222,7 @@ function derive(line: string): DerivedPattern | undefined {
     }
   }
   // Leading blanks are gone once the log prefix is stripped; a trailing catch-all matches nothing more.
-  pattern = pattern.replace(/^ +/, '');
+  pattern = pattern.replace(/^[ \t]+/, '');
   while (pattern.endsWith('.*')) pattern = pattern.slice(0, -2);
   example = example.trimStart();
   return { pattern, keyword, example: example.trimEnd() };
