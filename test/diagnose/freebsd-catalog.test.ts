@@ -116,11 +116,9 @@ describe('extract-catalog.mjs', () => {
     }
     const same = extract([...args, '--check']);
     assert.equal(same.code, 0, same.out);
-    assert.match(same.out, /^freebsd: 218 templates from per file; 0 new, 0 gone$/m);
-    assert.match(
-      same.out,
-      /^vm-bhyve: \d+ templates from 6e91ff54e7a00f2b57c77c930e7ccc5090f68ba6; 0 new, 0 gone$/m,
-    );
+    const n = catalog('freebsd').entries.length;
+    assert.ok(same.out.includes(`freebsd: ${n} templates from per file; 0 new, 0 gone\n`), same.out);
+    assert.match(same.out, /^vm-bhyve: \d+ templates from [0-9a-f]{40}; 0 new, 0 gone$/m);
 
     // one message reworded in the host kernel: --check names it and fails, writing nothing
     const vmx = join(work, 'freebsd', 'sys', 'amd64', 'vmm', 'intel', 'vmx.c');
@@ -133,7 +131,9 @@ describe('extract-catalog.mjs', () => {
     assert.equal(changed.code, 1, changed.out);
     assert.match(
       changed.out,
-      /freebsd: 219 templates from per file; 1 new, 0 gone\n {2}\+ freebsd\.[0-9a-f]{10} "vmx_modinit: VMX disabled by the firmware"/,
+      new RegExp(
+        `freebsd: ${n + 1} templates from per file; 1 new, 0 gone\n {2}\\+ freebsd\\.[0-9a-f]{10} "vmx_modinit: VMX disabled by the firmware"`,
+      ),
     );
     assert.equal(readFileSync(join(REPO_ROOT, 'src', 'diagnose', 'catalog', 'freebsd.json'), 'utf8'), before);
   });
