@@ -84,6 +84,32 @@ describe('diagnose on held-out log classes', () => {
     assert.match(first.noCommand ?? '', /VMware/);
   });
 
+  it('puts a KVM host vfio-pci "BAR n: can\'t reserve" before the guest RmInitAdapter it causes', () => {
+    const r = diagnoseText(
+      ['kvm-host-vfio-reserve-journal.txt', 'kvm-guest-rminit-dmesg.txt'].map((name) => ({
+        name,
+        text: fixture('diagnose', 'heldout', name),
+      })),
+    );
+    const first = firstRoot(r);
+    assert.equal(first.id, 'host.vfio.bar-reserve-conflict');
+    assert.equal(first.evidence[0]?.count, 2);
+    assert.ok(first.noCommand);
+    const rm = byId(r, 'guest.nvidia.rm-init-failed');
+    assert.equal(rm?.rootCause, false);
+    assert.deepEqual(rm?.causedBy, ['host.vfio.bar-reserve-conflict']);
+    assert.equal(r.environment?.platform, 'kvm');
+  });
+
+  it('gives no error on the PCI window and ROM lines healthy VMware guests print', () => {
+    const r = run('healthy-pci-window-noise-dmesg.txt');
+    assert.equal(r.environment?.platform, 'vmware');
+    assert.deepEqual(
+      r.findings.filter((f) => f.severity !== 'info').map((f) => f.id),
+      [],
+    );
+  });
+
   it('gives no error on a healthy KVM guest boot that prints the chipset setup message', () => {
     const r = run('healthy-kvm-guest-dmesg.txt');
     assert.equal(r.environment?.platform, 'kvm');
