@@ -61,7 +61,7 @@ describe('diagnose on held-out log classes', () => {
   });
 
   it('reads the Xorg nouveau "(EE) Unknown chipset: NVxxx" line as the cause of "no screens found"', () => {
-    const r = run('xorg-nouveau-unknown-chipset.log');
+    const r = run('xorg-nouveau-unknown-chipset.txt');
     assert.equal(r.inputs[0]?.kind, 'xorg');
     assert.equal(firstRoot(r).id, 'guest.nouveau.unknown-chipset');
     assert.equal(firstRoot(r).evidence[0]?.count, 2);
