@@ -157,6 +157,9 @@ describe('extract-catalog.mjs', () => {
         '\tlog(LOG_INFO, "ppt%d: mapped BAR %d\\n", unit, bar);',
         '\tprintf("ppt: %d devices\\n", n);',
         '\tpanic("ppt_unmap: bad segment %d", i);',
+        '\tprintf("HPA is not size aligned.\\n");',
+        '\tdevice_printf(pcib, "HT device at pci%d:%d:%d:%d has non-default MSI window 0x%llx\\n",',
+        '\t    cfg->domain, cfg->bus, cfg->slot, cfg->func, (long long)addr);',
         '',
       ].join('\n'),
     );
@@ -166,6 +169,7 @@ describe('extract-catalog.mjs', () => {
     const doc = JSON.parse(written) as Catalog;
     assert.deepEqual(doc.entries.map((e) => [e.text, e.level, e.call]).sort(), [
       ['%s: could not allocate MSI-X table: %d', 'error', 'device_printf'],
+      ['HPA is not size aligned.', 'warning', 'printf'],
       ['panic: ppt_unmap: bad segment %d', 'fatal', 'panic'],
       ['ppt%d: IOMMU domain missing', 'warning', 'log'],
     ]);
