@@ -256,11 +256,11 @@ describe('FreeBSD host /var/log/messages', () => {
     assert.equal(amdvi.occurrences, 2);
     assert.deepEqual(amdvi.evidence[0]?.line, 9);
     assert.deepEqual(amdvi.commands, [['bhyve-gpu', 'doctor']]);
-    const bar = byId.get('host.pci.resource.b1c6e170fa');
+    const bar = byId.get('host.pci.resource.b822712053');
     assert.ok(bar);
     assert.equal(bar.evidence[0]?.line, 8);
     // boot banners, the ppt0 attach line and devd events are not findings
-    assert.deepEqual([...byId.keys()].sort(), ['host.pci.resource.b1c6e170fa', 'host.vmm.init.1c18046a05']);
+    assert.deepEqual([...byId.keys()].sort(), ['host.pci.resource.b822712053', 'host.vmm.init.1c18046a05']);
     assert.notEqual(r.status, 2, r.stderr);
   });
 
