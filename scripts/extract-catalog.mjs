@@ -148,9 +148,9 @@ const KERNEL_CALLS = [
 ];
 
 const KERNEL_FAILURE =
-  /fail|error|\bERR\b|_ERR\b|unable|cannot|can't|\bcant\b|couldn't|could not|not support|unsupported|not available|does not|disabled|invalid|insufficient|corrupt|unexpected|unknown|mismatch|clamped|too many|not aligned|backward|timeout|FAULT|hw\.vmm\./i;
+  /fail|error|\bERR\b|_ERR\b|unable|cannot|can't|\bcant\b|couldn't|could not|not support|unsupported|not available|does not|disabled|invalid|insufficient|corrupt|unexpected|unknown|mismatch|clamped|too many|not (?:\w+ )?aligned|backward|timeout|(?<!de)FAULT|hw\.vmm\./i;
 const KERNEL_ERROR =
-  /fail|error|\bERR\b|_ERR\b|unable|cannot|can't|\bcant\b|couldn't|could not|invalid|corrupt|FAULT/i;
+  /fail|error|\bERR\b|_ERR\b|unable|cannot|can't|\bcant\b|couldn't|could not|invalid|corrupt|(?<!de)FAULT/i;
 
 function levelOf(spec, args) {
   if (spec.level === 'kernel') {

@@ -157,6 +157,9 @@ describe('extract-catalog.mjs', () => {
         '\tlog(LOG_INFO, "ppt%d: mapped BAR %d\\n", unit, bar);',
         '\tprintf("ppt: %d devices\\n", n);',
         '\tpanic("ppt_unmap: bad segment %d", i);',
+        '\tprintf("HPA is not size aligned.\\n");',
+        '\tdevice_printf(pcib, "HT device at pci%d:%d:%d:%d has non-default MSI window 0x%llx\\n",',
+        '\t    cfg->domain, cfg->bus, cfg->slot, cfg->func, (long long)addr);',
         '',
       ].join('\n'),
     );
@@ -166,6 +169,7 @@ describe('extract-catalog.mjs', () => {
     const doc = JSON.parse(written) as Catalog;
     assert.deepEqual(doc.entries.map((e) => [e.text, e.level, e.call]).sort(), [
       ['%s: could not allocate MSI-X table: %d', 'error', 'device_printf'],
+      ['HPA is not size aligned.', 'warning', 'printf'],
       ['panic: ppt_unmap: bad segment %d', 'fatal', 'panic'],
       ['ppt%d: IOMMU domain missing', 'warning', 'log'],
     ]);
@@ -252,11 +256,49 @@ describe('FreeBSD host /var/log/messages', () => {
     assert.equal(amdvi.occurrences, 2);
     assert.deepEqual(amdvi.evidence[0]?.line, 9);
     assert.deepEqual(amdvi.commands, [['bhyve-gpu', 'doctor']]);
-    const bar = byId.get('host.pci.resource.b1c6e170fa');
+    const bar = byId.get('host.pci.resource.b822712053');
     assert.ok(bar);
     assert.equal(bar.evidence[0]?.line, 8);
     // boot banners, the ppt0 attach line and devd events are not findings
-    assert.deepEqual([...byId.keys()].sort(), ['host.pci.resource.b1c6e170fa', 'host.vmm.init.1c18046a05']);
+    assert.deepEqual([...byId.keys()].sort(), ['host.pci.resource.b822712053', 'host.vmm.init.1c18046a05']);
+    assert.notEqual(r.status, 2, r.stderr);
+  });
+
+  it('reports an AMD-Vi mapping failure at VM start, not the VPD, APEI or MSI-window lines around it', () => {
+    const log = join(work, 'messages-amdvi');
+    writeFileSync(
+      log,
+      [
+        'Nov 30 07:41:02 gpuhost kernel: pcib0: HT device at pci0:0:24:0 has non-default MSI window 0xfee00000',
+        'Nov 30 07:41:02 gpuhost kernel: pci0:65:0:0: invalid VPD checksum 0x5a',
+        'Nov 30 07:41:02 gpuhost kernel: ppt0 mem 0xf6000000-0xf6ffffff,0xe0000000-0xefffffff,0xf0000000-0xf1ffffff irq 88 at device 0.0 numa-domain 0 on pci12',
+        'Nov 30 07:41:09 gpuhost kernel: pcib3: Correctable PCIe error reported by APEI',
+        'Nov 30 07:41:09 gpuhost kernel: pcib3: Clearing COR AER errors 0x00000040',
+        'Nov 30 07:41:12 gpuhost kernel: HPA is not size aligned.',
+        "Nov 30 07:41:12 gpuhost kernel: Error: Couldn't map HPA:0xe0001000 GPA:0xc0000000",
+        'Nov 30 07:41:12 gpuhost kernel: tap0: link state changed to DOWN',
+        '',
+      ].join('\n'),
+    );
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'diagnose', '--json', log], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    const doc = JSON.parse(r.stdout) as {
+      findings: { id: string; severity: string; commands?: string[][]; evidence: { line: number }[] }[];
+    };
+    const byId = new Map(doc.findings.map((f) => [f.id, f]));
+    assert.deepEqual(
+      [...byId.keys()].sort(),
+      ['host.vmm.iommu.94cc1e6997', 'host.vmm.iommu.f8e86dabd0'],
+      JSON.stringify(doc.findings.map((f) => f.id)),
+    );
+    const hpa = byId.get('host.vmm.iommu.f8e86dabd0');
+    assert.equal(hpa?.severity, 'error');
+    assert.equal(hpa?.evidence[0]?.line, 6);
+    assert.deepEqual(hpa?.commands, [['bhyve-gpu', 'doctor', '--vm', '{vm}']]);
+    assert.equal(byId.get('host.vmm.iommu.94cc1e6997')?.evidence[0]?.line, 7);
     assert.notEqual(r.status, 2, r.stderr);
   });
 });
