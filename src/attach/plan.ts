@@ -12,6 +12,7 @@ import { parseShDoc, readShDoc } from '../conf/shedit.js';
 import { hasCarriageReturns, loaderView } from '../conf/views.js';
 import { passthruEntries, planGuestPassthru, removeGuestPassthru } from '../conf/vm-conf.js';
 import { ParseError, ToolError } from '../errors.js';
+import { commandsLine } from '../host/shell-quote.js';
 import { fileText, loaderFileOrder } from '../inventory/collect.js';
 import { installedQuirks, lockoutReason } from '../inventory/gpus.js';
 import { RC_CONF_FILES } from '../inventory/probes.js';
@@ -398,12 +399,7 @@ function guestMmio64(inv: Inventory, gpu: GpuGroup, text: string): { text: strin
     return {
       text,
       notes: [
-        `GPU ${gpu.id} needs a ${formatBytes(need)} 64-bit MMIO window; the installed bhyve has ${formatBytes(window)}; add the mmio64 quirk, then run this attach again: ${quirkChain(
-          quirks,
-          [`mmio64=${sizeText(need)}`],
-        )
-          .map((c) => c.join(' '))
-          .join(' && ')}`,
+        `GPU ${gpu.id} needs a ${formatBytes(need)} 64-bit MMIO window; the installed bhyve has ${formatBytes(window)}; add the mmio64 quirk, then run this attach again: ${commandsLine(quirkChain(quirks, [`mmio64=${sizeText(need)}`]))}`,
       ],
     };
   const set = withMmio64Option(text, sizeText(need));

@@ -24,19 +24,28 @@ const RESERVED = new Set([
 
 /** Characters that mean nothing to sh in any position of a word (no `=`: `A=b` would be an assignment). */
 const PLAIN = /^[A-Za-z0-9_./:@,+%-]+$/;
+/**
+ * The same, for a word after the command name, where sh reads `=` as itself (`--quirk intpin,mmio64=128G`,
+ * `sysrc pptdevs=1/0/0`); not at the start of a word, where zsh would expand `=name` to a path.
+ */
+const PLAIN_ARGUMENT = /^[A-Za-z0-9_./:@,+%-][A-Za-z0-9_./:@,+%=-]*$/;
 
-/** One argument, quoted for POSIX sh: single quotes, and `'` written as `'\''`. */
-export function quoteArg(arg: string): string {
+function quoted(arg: string): string {
   if (arg.includes('\0'))
     throw new ToolError('internal', 'an argument for a remote command contains a NUL byte');
-  if (PLAIN.test(arg) && !RESERVED.has(arg)) return arg;
   return `'${arg.replaceAll("'", "'\\''")}'`;
+}
+
+/** One word, quoted for POSIX sh where needed: single quotes, and `'` written as `'\''`. */
+export function quoteArg(arg: string): string {
+  if (PLAIN.test(arg) && !RESERVED.has(arg)) return arg;
+  return quoted(arg);
 }
 
 /** An argv array as one sh command line: each word reaches the program unchanged. */
 export function quoteArgv(argv: readonly string[]): string {
   if (argv.length === 0) throw new ToolError('internal', 'quoteArgv: empty argv');
-  return argv.map(quoteArg).join(' ');
+  return argv.map((arg, i) => (i > 0 && PLAIN_ARGUMENT.test(arg) ? arg : quoteArg(arg))).join(' ');
 }
 
 /** Commands run in order, as one sh line: each argv quoted, joined with && (the human output of advice). */

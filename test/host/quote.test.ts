@@ -62,6 +62,20 @@ describe('quoteArg', () => {
     assert.equal(quoteArg('if'), "'if'");
   });
 
+  it('leaves = alone after the command name, where sh reads it as itself', () => {
+    assert.equal(quoteArgv(['A=b', 'c']), "'A=b' c");
+    assert.equal(
+      quoteArgv(['bhyve-gpu', 'patch', '--quirk', 'intpin,mmio64=128G']),
+      'bhyve-gpu patch --quirk intpin,mmio64=128G',
+    );
+    assert.equal(quoteArgv(['sysrc', 'pptdevs=1/0/0 2/0/0']), "sysrc 'pptdevs=1/0/0 2/0/0'");
+    // zsh expands =name at the start of a word
+    assert.equal(quoteArgv(['echo', '=ls']), "echo '=ls'");
+    const words = ['printf', '%s\\0', 'A=b', 'x=', 'a=b=c', '--quirk=intpin,mmio64=1T', '=b'];
+    const r = spawnSync('sh', ['-c', quoteArgv(words)], { encoding: 'utf8' });
+    assert.deepEqual(r.stdout.split('\0').slice(0, -1), words.slice(2));
+  });
+
   it('refuses a NUL byte, which no argv can carry', () => {
     assert.throws(() => quoteArg('a\0b'), ToolError);
     assert.throws(() => quoteArgv([]), ToolError);
