@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -171,6 +172,38 @@ describe('attach on a Windows guest', () => {
     assert.equal(read(root, '/boot/loader.conf'), loader);
     assert.equal(read(root, '/vm/gamebox/gamebox.conf'), conf);
     assert.equal(cli(['attach', '10de:1e07', '--vm', 'gamebox', '--check', ...base]).status, 0);
+  });
+
+  it('without the mmio64 quirk, the note gives the commands that add it as one shell line that runs', async () => {
+    const snap = windowsHost({ quirks: ['intpin', 'hide-hypervisor'], bar1: 64 * 2 ** 30 });
+    const dry = cli([
+      'attach',
+      '10de:1e07',
+      '--vm',
+      'gamebox',
+      '--dry-run',
+      '--json',
+      '--host',
+      writeSnapshot(snap),
+    ]);
+    assert.equal(dry.status, 0, dry.stderr);
+    const note = (JSON.parse(dry.stdout).plan.notes as string[]).find((n) =>
+      n.includes('add the mmio64 quirk'),
+    );
+    assert.ok(note, dry.stdout);
+    const line = note.slice(note.indexOf('run this attach again: ') + 'run this attach again: '.length);
+    assert.match(line, / --quirk intpin,hide-hypervisor,mmio64=64G /);
+    // sh reads each command of the line back into the argv the tool means, and the CLI accepts it
+    for (const command of line.split(' && ')) {
+      const words = spawnSync('sh', ['-c', `printf '%s\\n' ${command}`], { encoding: 'utf8' }).stdout.split(
+        '\n',
+      );
+      words.pop();
+      assert.equal(words.join(' '), command);
+      if (words[0] !== 'bhyve-gpu') continue;
+      const parsed = await parseArgv(words);
+      assert.ok(parsed.ok, `${command}: ${parsed.ok ? '' : parsed.message}`);
+    }
   });
 
   it('an installed mmio64 default still gets the window the GPU needs, explicitly; --rom lands on function 0', () => {
