@@ -2,7 +2,10 @@ import type { Signature } from './types.js';
 
 /**
  * What a log says about the machine it comes from: Linux's "Hypervisor detected: ..." and DMI lines
- * ("DMI: ...", "Hardware name: ..." in oops reports), FreeBSD's "Hypervisor: Origin = ...". The engine never
+ * ("DMI: ...", "Hardware name: ..." in oops reports), FreeBSD's "Hypervisor: Origin = ...", and Hyper-V's
+ * VMBus driver ("hv_vmbus: ...", which only a Hyper-V or Azure guest loads: an excerpt without the boot
+ * head still says where it runs). Cloud DMI names are read as their hypervisor: "Amazon EC2" (Nitro, KVM
+ * based; a ".metal" instance is bare metal) and "Google Compute Engine" (KVM). The engine never
  * assumes bhyve: explanations and commands that only hold on a bhyve host are worded by this.
  */
 
@@ -13,6 +16,7 @@ export const ENVIRONMENT_KEYWORDS = [
   'DMI: ',
   'Hardware name: ',
   'Booting paravirtualized kernel on ',
+  'hv_vmbus: ',
 ] as const;
 
 export interface EnvironmentHit {
@@ -24,6 +28,8 @@ export interface EnvironmentHit {
 
 const VENDORS: [RegExp, string][] = [
   [/bhyve|BHYVE/i, 'bhyve'],
+  [/Amazon EC2 [a-z0-9-]+\.metal/, 'bare-metal'],
+  [/Amazon EC2|Google Compute Engine/, 'kvm'],
   [/VMware/i, 'vmware'],
   [/Microsoft Hyper-V|Hyper-V|Microsoft Corporation Virtual Machine|Microsoft HV/i, 'hyperv'],
   [/Xen/i, 'xen'],
@@ -37,10 +43,11 @@ const VENDORS: [RegExp, string][] = [
 /** The platform a line names, or undefined when the line is not an environment line. */
 export function detectEnvironment(text: string): string | undefined {
   const m =
-    /(Hypervisor detected: |Hypervisor: Origin = |DMI: |Hardware name: |Booting paravirtualized kernel on )(.*)$/.exec(
+    /(Hypervisor detected: |Hypervisor: Origin = |DMI: |Hardware name: |Booting paravirtualized kernel on |hv_vmbus: )(.*)$/.exec(
       text,
     );
   if (!m) return undefined;
+  if (m[1] === 'hv_vmbus: ') return 'hyperv';
   const what = m[2] as string;
   for (const [re, platform] of VENDORS) if (re.test(what)) return platform;
   if (/^(DMI|Hardware name)/.test(m[1] as string)) return 'bare-metal';

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { diagnoseText } from '../../src/diagnose/engine.js';
+import type { DiagnoseReport, Finding } from '../../src/diagnose/types.js';
+import { fixture } from '../helpers/corpus.js';
+
+/**
+ * Second round of held-out real logs (issue 11), weighted to healthy logs from many environments and to
+ * failure classes round 1 did not meet. Each fixture is written by the project in the shape of the real
+ * output (prefixes, spacing, continuation lines), not copied.
+ */
+function run(name: string): DiagnoseReport {
+  return diagnoseText([{ name, text: fixture('diagnose', 'heldout2', name) }]);
+}
+function byId(r: DiagnoseReport, id: string): Finding | undefined {
+  return r.findings.find((f) => f.id === id);
+}
+function firstRoot(r: DiagnoseReport): Finding {
+  const first = r.findings[0];
+  assert.ok(first, 'no finding');
+  assert.equal(first.rootCause, true, `${first.id} is not a root cause`);
+  return first;
+}
+function notInfo(r: DiagnoseReport): string[] {
+  return r.findings.filter((f) => f.severity !== 'info').map((f) => f.id);
+}
+
+describe('diagnose on held-out log classes, round 2', () => {
+  it('reports a module refused by Secure Boot (EKEYREJECTED) in a journal', () => {
+    const r = run('secureboot-key-rejected-journal.txt');
+    const first = firstRoot(r);
+    assert.equal(first.id, 'guest.kmod.key-rejected');
+    assert.equal(first.severity, 'error');
+    assert.ok(first.noCommand);
+    assert.deepEqual(notInfo(r), ['guest.kmod.key-rejected']);
+  });
+
+  it('does not read the "module verification failed ... tainting kernel" line of a loaded module as a key failure', () => {
+    const r = run('healthy-gce-dmesg.txt');
+    assert.equal(byId(r, 'guest.kmod.key-rejected'), undefined);
+  });
+
+  it('puts unknown symbols before the installer "Unable to load the kernel module" they explain', () => {
+    const r = run('unknown-symbol-installer.txt');
+    const first = firstRoot(r);
+    assert.equal(first.id, 'guest.nvidia.unknown-symbol');
+    assert.equal(first.evidence.length, 4);
+    const inst = byId(r, 'guest.nvidia.installer-load-failed');
+    assert.equal(inst?.rootCause, false);
+    assert.deepEqual(inst?.causedBy, ['guest.nvidia.unknown-symbol']);
+  });
+
+  it('reads the 340-era wrap ("not supported by the 340.108" / "NVIDIA Linux driver release.") as a branch mismatch', () => {
+    const r = run('unsupported-337-wrap-dmesg.txt');
+    assert.equal(firstRoot(r).id, 'guest.nvidia.unsupported-release');
+    for (const id of ['guest.nvidia.probe-failed', 'guest.nvidia.no-gpu']) {
+      assert.equal(byId(r, id)?.rootCause, false, id);
+      assert.ok(byId(r, id)?.causedBy?.includes('guest.nvidia.unsupported-release'), id);
+    }
+  });
+
+  it('gives the BIOS advice lines after "Can\'t find an IRQ" no findings of their own', () => {
+    const r = run('noirq-advice-dmesg.txt');
+    assert.equal(r.environment?.platform, 'bhyve');
+    assert.equal(firstRoot(r).id, 'guest.nvidia.no-irq');
+    assert.deepEqual(notInfo(r), ['guest.nvidia.no-irq', 'guest.nvidia.probe-failed']);
+  });
+
+  it('knows an Azure/Hyper-V guest by its hv_vmbus lines and gives its healthy boot no error', () => {
+    const r = run('healthy-azure-hyperv-dmesg.txt');
+    assert.equal(r.environment?.platform, 'hyperv');
+    assert.match(r.environment?.evidence.join('\n') ?? '', /hv_vmbus/);
+    assert.deepEqual(notInfo(r), []);
+    assert.ok(byId(r, 'guest.nvidia.driver-loaded'));
+  });
+
+  it('reads a Google Compute Engine DMI line as KVM and gives its healthy boot no error', () => {
+    const r = run('healthy-gce-dmesg.txt');
+    assert.equal(r.environment?.platform, 'kvm');
+    assert.deepEqual(notInfo(r), []);
+    assert.ok(byId(r, 'guest.nvidia.driver-loaded'));
+  });
+
+  for (const name of ['healthy-nvidia-smi-q.txt', 'healthy-xorg-nvidia.txt', 'healthy-vmbhyve-start.txt']) {
+    it(`gives no error on a healthy ${name.replace(/^healthy-|\.txt$/g, '')}`, () => {
+      const r = run(name);
+      assert.deepEqual(notInfo(r), []);
+    });
+  }
+});
