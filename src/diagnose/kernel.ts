@@ -1,4 +1,4 @@
-import { assemble, I32, I64, V128 } from './wasm.js';
+import { assemble, I32, V128 } from './wasm.js';
 
 /**
  * The prefilter's WebAssembly kernel (see prefilter.ts for what it does and docs/knowledge-base.md,
@@ -8,8 +8,11 @@ import { assemble, I32, I64, V128 } from './wasm.js';
 
 /** 64-bit multiplicative hash constant (2^64 / golden ratio, odd). */
 const HASH = 0x9e3779b97f4a7c15n;
-/** The fingerprint bitmap has 2^HASH_BITS bits. */
-const HASH_BITS = 16;
+/**
+ * The fingerprint bitmap has 2^HASH_BITS bits (64 KiB): with ~700 fingerprints, a position that holds none
+ * passes with a chance of about 1 in 750, so few lines pass without an anchor.
+ */
+const HASH_BITS = 19;
 
 /** The bitmap index of a fingerprint, as the kernel computes it from the bytes in the log. */
 export function fingerprintHash(bytes: Uint8Array): number {
@@ -24,8 +27,10 @@ export const LO = 0;
 export const HI = 16;
 export const STATE = 64;
 export const SHIFT = 128;
-export const BITMAP = 512;
-export const SLOTS = 16384;
+/** 17 masks of 16 bytes: mask n keeps the first n bytes of a vector. */
+export const MASKS = 384;
+export const BITMAP = 1024;
+export const SLOTS = BITMAP + (1 << (HASH_BITS - 3)) + 64512;
 export const SLOT_COUNT = 16384;
 /** The table of seen lines is emptied when this many slots are used (open addressing stays short). */
 export const SLOT_LIMIT = SLOT_COUNT / 2;
@@ -38,7 +43,7 @@ const MAX_LINE = 512;
 /** Zero bytes kept after the input: the kernel reads up to 16 bytes past a position. */
 export const PAD = 32;
 export const PAGE = 65536;
-/** Bytes per kernel call (see scanInput). */
+/** Bytes per kernel call at most (each call zero-pads its end; the calls end at newlines). */
 export const STEP = 1 << 16;
 /** The input area: bytes are read (or copied) there and scanned in place. */
 export const INPUT_CAPACITY = 2 << 20;
@@ -51,70 +56,74 @@ const CONSTANTS = {
   STATE,
   SHIFT,
   BITMAP,
+  MASKS,
   SLOTS,
   SLOT_MASK: SLOT_COUNT - 1,
   MAX_LINE,
 };
 
-/** hash_line(p, len): hash of the bytes p[0..len), never 0 (0 marks an empty slot). */
+/**
+ * hash_line(p, len): hash of the bytes p[0..len), never 0 (0 marks an empty slot). 16 bytes at a time: the
+ * chunks are folded into one vector (rotated by a byte before each, so their order counts), the last one
+ * read as the 16 bytes that end the line (a shorter line masked to its length), then the two halves mixed.
+ * Equal lines give equal hashes; the table compares the bytes of lines whose hashes are equal.
+ */
 const HASH_LINE = `
-  local.get p
   local.get len
-  i32.add
-  local.set end
-  local.get len
-  i64.extend_i32_u
-  local.set acc
-  block $tail
-    loop $words
-      local.get p
-      i32.const 8
-      i32.add
-      local.get end
-      i32.gt_u
-      br_if $tail
+  i32.const 16
+  i32.le_u
+  if
+    local.get p
+    v128.load
+    local.get len
+    i32.const 4
+    i32.shl
+    v128.load offset=MASKS
+    v128.and
+    local.set acc
+  else
+    local.get p
+    local.get len
+    i32.add
+    i32.const 16
+    i32.sub
+    local.set end
+    v128.const 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+    local.set acc
+    loop $chunks
       local.get acc
+      v128.const 15 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14
+      i8x16.swizzle
       local.get p
-      i64.load
-      i64.xor
-      i64.const HASH
-      i64.mul
-      local.tee acc
-      local.get acc
-      i64.const 29
-      i64.shr_u
-      i64.xor
+      v128.load
+      v128.xor
       local.set acc
       local.get p
-      i32.const 8
+      i32.const 16
       i32.add
-      local.set p
-      br $words
+      local.tee p
+      local.get end
+      i32.lt_u
+      br_if $chunks
     end
-  end
-  local.get end
-  local.get p
-  i32.sub
-  local.tee rem
-  if ;; the last 1..7 bytes, masked
     local.get acc
-    local.get p
-    i64.load
-    i64.const 1
-    local.get rem
-    i32.const 3
-    i32.shl
-    i64.extend_i32_u
-    i64.shl
-    i64.const 1
-    i64.sub
-    i64.and
-    i64.xor
-    i64.const HASH
-    i64.mul
+    v128.const 15 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14
+    i8x16.swizzle
+    local.get end
+    v128.load
+    v128.xor
     local.set acc
   end
   local.get acc
+  i64x2.extract_lane 0
+  local.get acc
+  i64x2.extract_lane 1
+  i64.const HASH
+  i64.mul
+  i64.xor
+  local.get len
+  i64.extend_i32_u
+  i64.xor
   i64.const HASH
   i64.mul
   i64.const 32
@@ -215,6 +224,14 @@ const DMESG_KEY = `
  * lines whose keys are equal give the same text.
  */
 const SYSLOG_KEY = `
+  local.get p
+  i32.load8_u offset=3
+  i32.const 32
+  i32.ne
+  if ;; most lines: no blank after three letters
+    local.get p
+    return
+  end
   local.get p
   i32.const 65 ;; A-Z
   i32.const 90
@@ -361,12 +378,30 @@ const DIGITS = `
   local.get p
 `;
 
-/** same(a, b, len): 1 when a[0..len) and b[0..len) hold the same bytes. */
+/** same(a, b, len): 1 when a[0..len) and b[0..len) hold the same bytes (16 at a time). */
 const SAME = `
+  local.get len
+  i32.const 16
+  i32.le_u
+  if
+    local.get a
+    v128.load
+    local.get b
+    v128.load
+    v128.xor
+    local.get len
+    i32.const 4
+    i32.shl
+    v128.load offset=MASKS
+    v128.and
+    v128.any_true
+    i32.eqz
+    return
+  end
   block $tail
-    loop $words
+    loop $chunks
       local.get k
-      i32.const 8
+      i32.const 16
       i32.add
       local.get len
       i32.gt_u
@@ -374,49 +409,40 @@ const SAME = `
       local.get a
       local.get k
       i32.add
-      i64.load
+      v128.load
       local.get b
       local.get k
       i32.add
-      i64.load
-      i64.ne
+      v128.load
+      v128.xor
+      v128.any_true
       if
         i32.const 0
         return
       end
       local.get k
-      i32.const 8
+      i32.const 16
       i32.add
       local.set k
-      br $words
+      br $chunks
     end
   end
-  local.get len
-  local.get k
-  i32.sub
-  local.tee len ;; now the bytes left, 0..7
-  i32.eqz
-  if
-    i32.const 1
-    return
-  end
+  ;; the 16 bytes that end both (overlapping what was compared)
   local.get a
-  local.get k
-  i32.add
-  i64.load
-  local.get b
-  local.get k
-  i32.add
-  i64.load
-  i64.xor
-  i64.const 64 ;; keep the low len bytes only
   local.get len
-  i32.const 3
-  i32.shl
-  i64.extend_i32_u
-  i64.sub
-  i64.shl
-  i64.eqz
+  i32.add
+  i32.const 16
+  i32.sub
+  v128.load
+  local.get b
+  local.get len
+  i32.add
+  i32.const 16
+  i32.sub
+  v128.load
+  v128.xor
+  v128.any_true
+  i32.eqz
 `;
 
 /**
@@ -705,22 +731,22 @@ const SCAN = `
         i32.const 1
         return
       end
-      ;; no candidate in these 16 bytes
+      ;; no candidate in these 16 bytes: count their newlines; a line starts after the last one (no branch)
+      local.get line
       local.get nl
-      if
-        local.get line
-        local.get nl
-        i32.popcnt
-        i32.add
-        local.set line
-        local.get i
-        i32.const 32
-        local.get nl
-        i32.clz
-        i32.sub
-        i32.add
-        local.set ls
-      end
+      i32.popcnt
+      i32.add
+      local.set line
+      local.get i
+      i32.const 32
+      local.get nl
+      i32.clz
+      i32.sub
+      i32.add
+      local.get ls
+      local.get nl
+      select
+      local.set ls
       local.get i
       i32.const 16
       i32.add
@@ -767,8 +793,7 @@ export function kernel(): Uint8Array {
         results: [I32],
         locals: [
           ['end', I32],
-          ['acc', I64],
-          ['rem', I32],
+          ['acc', V128],
         ],
         code: HASH_LINE,
       },

@@ -8,6 +8,7 @@ import {
   INPUT_CAPACITY,
   kernel,
   LO,
+  MASKS,
   PAD,
   SHIFT,
   SLOT_COUNT,
@@ -257,6 +258,7 @@ export class Prefilter<T> {
       mem[HI + (b >> 4)] = 1 << (b >> 4);
     }
     for (const [b, length] of this.plan.lengths) mem[SHIFT + b] = 64 - 8 * length;
+    for (let n = 0; n <= 16; n++) mem.fill(0xff, MASKS + 16 * n, MASKS + 16 * n + n);
     for (const { hash: h } of this.plan.fingerprints) {
       mem[BITMAP + (h >> 3)] = (mem[BITMAP + (h >> 3)] as number) | (1 << (h & 7));
     }
@@ -268,17 +270,16 @@ export class Prefilter<T> {
   }
 
   /**
-   * Scan input()[0..len) (whole lines; the last may lack its newline): new candidate lines go to sink.line
-   * in order (offsets into input()), repeats of remembered ones are counted (see flush). Returns the
-   * newlines.
+   * Scan input()[start..len) (whole lines; the last may lack its newline): new candidate lines go to
+   * sink.line in order (offsets into input()), repeats of remembered ones are counted (see flush). Returns
+   * the newlines.
    */
-  scanInput(len: number, sink: LineSink<T>, before = 0): number {
+  scanInput(len: number, sink: LineSink<T>, before = 0, start = 0): number {
     if (len > INPUT_CAPACITY) throw new RangeError(`scanInput: ${len} bytes exceed the input area`);
     const state = this.state;
     state[2] = 0;
-    // In steps that end at a newline: the engine compiles the kernel in tiers and switches to the
-    // optimised code between calls, so short calls pick it up early in a run.
-    for (let from = 0; from < len; ) {
+    // In steps that end at a newline (a run's first calls are short: see STEP).
+    for (let from = start; from < len; ) {
       let to = len;
       if (len - from > STEP) {
         const nl = this.mem.lastIndexOf(10, INPUT + from + STEP - 1);
