@@ -94,6 +94,8 @@ const PLAIN: Record<string, number[]> = {
   'v128.any_true': [0xfd, 0x53],
   'i8x16.bitmask': [0xfd, 0x64],
   'i8x16.shr_u': [0xfd, 0x6d],
+  'i16x8.shr_u': [0xfd, 0x8d, 0x01],
+  'i8x16.relaxed_swizzle': [0xfd, 0x80, 0x02],
 };
 
 /** Loads and stores: opcode and natural alignment (log2). */
@@ -220,17 +222,40 @@ export interface WasmMemory {
   grow(pages: number): number;
 }
 interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 }
 
-/** Compile and instantiate a module that imports nothing; returns its exports. */
+function api(): WasmApi {
+  return (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+}
+
+/** Whether this engine accepts the module (its instructions and their types). */
+export function validates(bytes: Uint8Array): boolean {
+  return api().validate(bytes);
+}
+
+/** Let V8 versions that keep relaxed SIMD behind a flag (Node 20's) accept its instructions. */
+export function enableRelaxedSimd(): void {
+  if (/^11\.[0-3]\./.test(process.versions.v8)) setFlagsFromString('--experimental-wasm-relaxed-simd');
+}
+
+/** Modules compiled so far, by their bytes (compiling the kernel is most of the cost of an instance). */
+const MODULES = new WeakMap<Uint8Array, object>();
+
+/** Instantiate a module that imports nothing (compiled once per byte array); returns its exports. */
 export function instantiate(bytes: Uint8Array): Record<string, unknown> {
-  const api = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-  setFlagsFromString(OPTIMISED);
-  try {
-    return new api.Instance(new api.Module(bytes), {}).exports;
-  } finally {
-    setFlagsFromString(DEFAULTS);
+  const wasm = api();
+  let module = MODULES.get(bytes);
+  if (module === undefined) {
+    setFlagsFromString(OPTIMISED);
+    try {
+      module = new wasm.Module(bytes);
+    } finally {
+      setFlagsFromString(DEFAULTS);
+    }
+    MODULES.set(bytes, module);
   }
+  return new wasm.Instance(module, {}).exports;
 }
