@@ -134,8 +134,37 @@ const FREEBSD_CALLS = [
   { name: 'assert', level: 'assert', fmtArg: -1 },
 ];
 
+/**
+ * Kernel sources (sys/): printf, device_printf and pci_printf have no level of their own; a message is kept
+ * when its text says something failed or is unusable (boot information is left out), and one printed only
+ * under `if (bootverbose)` is left out too (a normal boot does not show it).
+ */
+const KERNEL_CALLS = [
+  { name: 'printf', level: 'kernel', fmtArg: 0 },
+  { name: 'device_printf', level: 'kernel', fmtArg: 1, prefix: '%s: ' },
+  { name: 'pci_printf', level: 'kernel', fmtArg: 1, prefix: 'pci%d:%d:%d:%d: ' },
+  { name: 'log', levelArg: 0, fmtArg: 1 },
+  { name: 'panic', level: 'fatal', fmtArg: 0, prefix: 'panic: ' },
+];
+
+const KERNEL_FAILURE =
+  /fail|error|\bERR\b|_ERR\b|unable|cannot|can't|\bcant\b|couldn't|could not|not support|unsupported|not available|does not|disabled|invalid|insufficient|corrupt|unexpected|unknown|mismatch|clamped|too many|not (?:\w+ )?aligned|backward|timeout|(?<!de)FAULT|hw\.vmm\./i;
+const KERNEL_ERROR =
+  /fail|error|\bERR\b|_ERR\b|unable|cannot|can't|\bcant\b|couldn't|could not|invalid|corrupt|(?<!de)FAULT/i;
+
 function levelOf(spec, args) {
+  if (spec.level === 'kernel') {
+    const fmt = formatOf(args[spec.fmtArg] ?? '') ?? '';
+    if (!KERNEL_FAILURE.test(fmt)) return 'info';
+    return KERNEL_ERROR.test(fmt) ? 'error' : 'warning';
+  }
   if (spec.level) return spec.level;
+  if (spec.name === 'log') {
+    const a = args[0] ?? '';
+    if (/LOG_(EMERG|ALERT|CRIT|ERR)\b/.test(a)) return 'error';
+    if (/LOG_WARNING\b/.test(a)) return 'warning';
+    return undefined;
+  }
   const a = args[spec.levelArg] ?? '';
   if (/NV_DBG_ERRORS|LEVEL_ERROR|KERN_ERR|KERN_CRIT|KERN_ALERT|KERN_EMERG/.test(a)) return 'error';
   if (/NV_DBG_WARNINGS|LEVEL_WARNING|KERN_WARNING/.test(a)) return 'warning';
@@ -152,6 +181,8 @@ function extractC(file, src, calls) {
     const args = callArgs(clean, m.index + m[0].length - 1);
     if (!spec || !args) continue;
     if (spec.needArg0 && args[0] !== spec.needArg0) continue;
+    if (/if\s*\(\s*bootverbose\s*\)\s*\{?\s*$/.test(clean.slice(Math.max(0, m.index - 80), m.index)))
+      continue;
     const level = levelOf(spec, args);
     if (!level || level === 'info') continue;
     let text;
@@ -239,6 +270,57 @@ function revision(dir, given) {
   }
 }
 
+/**
+ * A partial tree read through a file index holds excerpts whose first line names the file and the commit it
+ * was read at (`/* excerpt of OWNER/REPO PATH @ COMMIT ...`): path -> commit for each such file, or
+ * undefined when the tree is a plain checkout (every file at one commit).
+ */
+function excerptRevisions(dir, paths, keep) {
+  const revs = {};
+  for (const sub of paths)
+    for (const f of walk(join(dir, sub), keep)) {
+      const head = readFileSync(f, 'latin1').slice(0, 300);
+      const m = /^\/\* excerpt of \S+ (\S+) @ ([0-9a-f]{40})\b/.exec(head);
+      if (m) revs[relative(dir, f)] = m[2];
+    }
+  return Object.keys(revs).length > 0 ? revs : undefined;
+}
+
+/** The JSON text as biome formats it (2 spaces, objects expanded, short arrays on one line, lineWidth). */
+const LINE_WIDTH = JSON.parse(readFileSync(join(root, 'biome.json'), 'utf8')).formatter?.lineWidth ?? 80;
+
+function formatJson(value) {
+  const flat = (v) => {
+    if (Array.isArray(v)) {
+      const parts = v.map(flat);
+      return parts.every((p) => p !== undefined) ? `[${parts.join(', ')}]` : undefined;
+    }
+    if (v !== null && typeof v === 'object') return Object.keys(v).length === 0 ? '{}' : undefined;
+    return JSON.stringify(v);
+  };
+  const fmt = (v, indent, lead) => {
+    const pad = '  '.repeat(indent);
+    if (Array.isArray(v)) {
+      const one = flat(v);
+      if (one !== undefined && lead.length + one.length <= LINE_WIDTH) return one;
+      const inner = '  '.repeat(indent + 1);
+      return `[\n${v.map((x) => `${inner}${fmt(x, indent + 1, inner)}`).join(',\n')}\n${pad}]`;
+    }
+    if (v !== null && typeof v === 'object') {
+      const keys = Object.keys(v);
+      if (keys.length === 0) return '{}';
+      const inner = '  '.repeat(indent + 1);
+      const lines = keys.map((k) => {
+        const head = `${inner}${JSON.stringify(k)}: `;
+        return `${head}${fmt(v[k], indent + 1, head)}`;
+      });
+      return `{\n${lines.join(',\n')}\n${pad}}`;
+    }
+    return JSON.stringify(v);
+  };
+  return `${fmt(value, 0, '')}\n`;
+}
+
 function entryId(source, text) {
   return `${source}.${createHash('sha256').update(text).digest('hex').slice(0, 10)}`;
 }
@@ -289,11 +371,20 @@ const SOURCES = {
       const raw = [];
       for (const sub of this.paths)
         for (const f of walk(join(dir, sub), (p) => p.endsWith('.c')))
-          raw.push(...extractC(relative(dir, f), readFileSync(f, 'latin1'), FREEBSD_CALLS));
+          raw.push(
+            ...extractC(
+              relative(dir, f),
+              readFileSync(f, 'latin1'),
+              relative(dir, f).startsWith('sys/') ? KERNEL_CALLS : FREEBSD_CALLS,
+            ),
+          );
       return raw;
     },
     release() {
       return undefined;
+    },
+    fileRevisions(dir) {
+      return excerptRevisions(dir, this.paths, (p) => p.endsWith('.c'));
     },
   },
   'vm-bhyve': {
@@ -338,13 +429,20 @@ function main() {
     const spec = SOURCES[source];
     if (!existsSync(dir)) throw new Error(`${dir}: no such directory`);
     const entries = dedupe(source, spec.extract(dir));
+    const files = spec.fileRevisions?.(dir);
     const catalog = {
       source,
       origin: {
         repository: spec.repository,
-        commit: revision(dir, opts.revs[source]),
+        commit: files && !opts.revs[source] ? 'per file' : revision(dir, opts.revs[source]),
         ...(spec.release(dir) ? { release: spec.release(dir) } : {}),
         paths: spec.paths,
+        ...(files
+          ? {
+              note: 'excerpts of the message calls of each file, read through the GitHub file index; files names the commit each file was read at',
+              files,
+            }
+          : {}),
       },
       extractedBy: 'scripts/extract-catalog.mjs',
       entries,
@@ -360,7 +458,7 @@ function main() {
     );
     for (const e of added) console.log(`  + ${e.id} ${JSON.stringify(e.text.split('\n')[0])}`);
     for (const e of removed) console.log(`  - ${e.id} ${JSON.stringify(e.text.split('\n')[0])}`);
-    const text = `${JSON.stringify(catalog, null, 1)}\n`;
+    const text = formatJson(catalog);
     if (existsSync(path) && readFileSync(path, 'utf8') === text) continue;
     changed = true;
     if (!opts.check) {
@@ -373,9 +471,16 @@ function main() {
     console.log('classify every new template in src/diagnose/catalog/classification.json (see docs)');
 }
 
-try {
-  main();
-} catch (e) {
-  console.error(`extract-catalog: ${e.message}`);
-  process.exitCode = 2;
+if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
+  try {
+    main();
+  } catch (e) {
+    console.error(`extract-catalog: ${e.message}`);
+    process.exitCode = 2;
+  }
 }
+
+/** The call specifications by kind (the catalog tests rebuild source trees from the checked-in catalogs). */
+const CALLS = { nvidia: NVIDIA_CALLS, bhyve: FREEBSD_CALLS, kernel: KERNEL_CALLS };
+
+export { CALLS, formatJson };

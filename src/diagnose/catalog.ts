@@ -33,6 +33,8 @@ const catalogSchema = z
         release: z.string().optional(),
         paths: z.array(z.string()),
         note: z.string().optional(),
+        /** path -> commit, when the files were read at different commits (excerpts through a file index) */
+        files: z.record(z.string(), z.string().regex(/^[0-9a-f]{40}$/)).optional(),
       })
       .strict(),
     extractedBy: z.string(),
@@ -220,7 +222,7 @@ function derive(line: string): DerivedPattern | undefined {
     }
   }
   // Leading blanks are gone once the log prefix is stripped; a trailing catch-all matches nothing more.
-  pattern = pattern.replace(/^ +/, '');
+  pattern = pattern.replace(/^[ \t]+/, '');
   while (pattern.endsWith('.*')) pattern = pattern.slice(0, -2);
   example = example.trimStart();
   return { pattern, keyword, example: example.trimEnd() };
@@ -265,6 +267,11 @@ function titleOf(family: Family, d: DerivedPattern): string {
   return `${family.title}: "${text}"`;
 }
 
+/** The link to a catalog file at the commit it was read from (its own commit when the origin lists one). */
+export function sourceLink(catalog: Catalog, file: string): string {
+  return `${catalog.origin.repository}/blob/${catalog.origin.files?.[file] ?? catalog.origin.commit}/${file}`;
+}
+
 let derived: Signature[] | undefined;
 
 /** The signatures derived from family-classified catalog entries, in catalog order. */
@@ -295,7 +302,7 @@ export function catalogSignatures(): Signature[] {
         fix: family.fix,
         rootCause: family.rootCause,
         consequenceOf: family.consequenceOf,
-        references: entry.files.map((f) => `${catalog.origin.repository}/blob/${catalog.origin.commit}/${f}`),
+        references: entry.files.map((f) => sourceLink(catalog, f)),
         examples: [d.example],
         catalog: entry.id,
       };

@@ -254,7 +254,7 @@ export class Matcher {
     const environment = summariseEnvironment(this.environment);
     const ranked = [...this.hits.entries()].map(([i, hit]) => {
       const s = this.signatures[i] as Signature;
-      const causedBy = s.consequenceOf.filter((c) => fired.has(c));
+      const causedBy = s.consequenceOf.flatMap((c) => causesFired(c, s.id, fired));
       const rootCause = s.rootCause && causedBy.length === 0;
       const finding: Finding = {
         id: s.id,
@@ -312,6 +312,27 @@ interface Compiled {
 /** Regexes and anchors of a signature list, built once per list (the bundled KB is one list). */
 const COMPILED = new WeakMap<Signature[], Compiled>();
 
+/**
+ * Catalog-derived signatures of a family stand for the hand-written signature of the same class in
+ * `consequenceOf`: a derived "not supported by this driver" message is a driver-branch mismatch like
+ * guest.nvidia.unsupported-release, and a derived GSP failure explains RmInitAdapter like
+ * guest.nvidia.gsp-init-failed, so what follows them is reported as their consequence.
+ */
+const FAMILY_STANDS_FOR: readonly (readonly [prefix: string, id: string])[] = [
+  ['guest.nvrm.unsupported.', 'guest.nvidia.unsupported-release'],
+  ['guest.nvrm.gsp.', 'guest.nvidia.gsp-init-failed'],
+];
+
+/** The fired ids that count as `cause` having fired for the signature `self` (never itself). */
+function causesFired(cause: string, self: string, fired: ReadonlySet<string>): string[] {
+  const out = fired.has(cause) ? [cause] : [];
+  for (const [prefix, id] of FAMILY_STANDS_FOR) {
+    if (id !== cause || self.startsWith(prefix)) continue;
+    for (const f of fired) if (f.startsWith(prefix) && !out.includes(f)) out.push(f);
+  }
+  return out;
+}
+
 function compile(signatures: Signature[]): Compiled {
   const done = COMPILED.get(signatures);
   if (done) return done;
@@ -340,6 +361,8 @@ function compile(signatures: Signature[]): Compiled {
 function summariseEnvironment(hits: EnvironmentHit[]): DiagnoseReport['environment'] {
   if (hits.length === 0) return undefined;
   const virtual = hits.find((h) => h.platform !== 'bare-metal');
-  const chosen = virtual ?? (hits[0] as EnvironmentHit);
+  // QEMU's DMI with "Hypervisor detected: KVM" is a KVM guest (QEMU is only its device model).
+  const kvm = virtual?.platform === 'qemu' ? hits.find((h) => h.platform === 'kvm') : undefined;
+  const chosen = kvm ?? virtual ?? (hits[0] as EnvironmentHit);
   return { platform: chosen.platform, evidence: hits.map((h) => `${h.file}:${h.line}: ${h.text}`) };
 }

@@ -12,7 +12,11 @@ const VM_BHYVE = /^\S+ +[0-9]{1,2} [0-9]{2}:[0-9]{2}:[0-9]{2}: ?/;
 const JOURNAL =
   /^[A-Z][a-z]{2} +[0-9]{1,2} [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)? \S+ [^\s:]+?(?:\[[0-9]+\])?: /;
 const JOURNAL_ISO = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.,+-]+ \S+ [^\s:]+?(?:\[[0-9]+\])?: /;
-const DMESG_TIME = /^\[ *[0-9]+\.[0-9]+\] ?/;
+// dmesg, and dmesg -H / --reltime: "[  +0.000421] " after its first "[Nov30 09:04] " line
+const DMESG_TIME = /^\[ *\+?[0-9]+\.[0-9]+\] ?/;
+const DMESG_HUMAN = /^\[[A-Z][a-z]{2}[ 0-9][0-9] [0-9]{2}:[0-9]{2}\] ?/;
+/** A bare "kernel: " left when a syslog / journal line is pasted without its date and host. */
+const KERNEL_TAG = /^kernel: /;
 const DMESG_CTIME = /^\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4}\] ?/;
 
 /** The message part of a log line (prefixes and surrounding blanks removed). */
@@ -27,7 +31,9 @@ export function stripPrefix(line: string): string {
   else if (VM_BHYVE.test(s)) s = s.replace(VM_BHYVE, '');
   else if (JOURNAL.test(s)) s = s.replace(JOURNAL, '');
   else if (JOURNAL_ISO.test(s)) s = s.replace(JOURNAL_ISO, '');
-  if (s.charCodeAt(0) === 91 /* [ */) s = s.replace(DMESG_TIME, '').replace(DMESG_CTIME, '');
+  else if (s.startsWith('kernel: ')) s = s.replace(KERNEL_TAG, '');
+  if (s.charCodeAt(0) === 91 /* [ */)
+    s = s.replace(DMESG_TIME, '').replace(DMESG_CTIME, '').replace(DMESG_HUMAN, '');
   return s.trimStart();
 }
 
@@ -39,6 +45,7 @@ const KIND_TESTS: [InputKind, RegExp][] = [
   ['xorg', /^\[ *[0-9]+\.[0-9]+\] \([A-Z!?=*-]{2}\) /],
   ['dmesg', DMESG_TIME],
   ['dmesg-ctime', DMESG_CTIME],
+  ['dmesg', DMESG_HUMAN],
   ['nvidia-smi', /^(\| NVIDIA-SMI |\+-{10,}|No devices were found|NVIDIA-SMI has failed)/],
   ['bhyve-stderr', /^(bhyve: |Assertion failed: |[Dd]evice emulation initiali[sz]ation error)/],
   ['lspci', /^([0-9a-f]{4}:)?[0-9a-f]{2}:[0-9a-f]{2}\.[0-7] [A-Z]/],

@@ -16,6 +16,9 @@ describe('log prefixes', () => {
       `kern:    info: [2024-08-11T12:19:05.867315943Z]: ${MESSAGE}`,
       `kern  :err   : [    3.441376] ${MESSAGE}`,
       `<3>[    3.441376] ${MESSAGE}`,
+      `[  +0.000421] ${MESSAGE}`,
+      `[Nov30 09:04] ${MESSAGE}`,
+      `kernel: ${MESSAGE}`,
       `> ${MESSAGE}`,
       `               ${MESSAGE}`,
       `${MESSAGE}\r`,
@@ -44,6 +47,13 @@ describe('log prefixes', () => {
 
 describe('input kind detection', () => {
   const lines = (category: string, name: string) => corpusFile(category, name).body.split('\n');
+  it('reads dmesg -H output (a clock line, then relative times) as dmesg', () => {
+    assert.equal(
+      detectKind([`[Nov30 09:04] ${MESSAGE}`, `[  +0.000421] ${MESSAGE}`, `[  +0.200771] x`]),
+      'dmesg',
+    );
+  });
+
   it('recognises the corpus formats', () => {
     assert.equal(
       detectKind(lines('guest-dmesg', 'vmware-guest-debian11-rminitadapter-0x26-0x56-1463-oops.txt')),
