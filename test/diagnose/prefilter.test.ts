@@ -321,6 +321,40 @@ describe('engine reading paths', () => {
     }
   });
 
+  it('reads a file whose lines cross its reads, one longer than a read, with the line numbers right', async () => {
+    const xid = 'NVRM: Xid (PCI:0000:01:00): 79, GPU has fallen off the bus.';
+    // a read is 1 MiB: lines around the boundaries, a 3 MiB line whose end holds the message, and the
+    // message split across two reads
+    const lines = [
+      xid,
+      'a'.repeat((1 << 20) - 40),
+      `${'z'.repeat(3 << 20)} ${xid}`,
+      'b'.repeat((1 << 20) - xid.length + 5),
+      xid,
+      'plain',
+    ];
+    const dir = mkdtempSync(join(tmpdir(), 'bhyve-gpu-prefilter-'));
+    try {
+      writeFileSync(join(dir, 'log'), lines.join('\n'));
+      const r = await diagnoseFiles([{ name: 'log', path: join(dir, 'log') }]);
+      assert.equal(r.inputs[0]?.lines, lines.length);
+      const found = r.findings.find((f) => f.id === 'guest.nvidia.xid');
+      assert.equal(found?.occurrences, 3);
+      // lines 1 and 5 are one text (counted twice); the long line keeps its end, another text
+      assert.deepEqual(
+        found?.evidence.map((e) => [e.line, e.count ?? 1]),
+        [
+          [1, 2],
+          [3, 1],
+        ],
+      );
+      assert.ok(found?.evidence[1]?.text.endsWith(` ${xid}`));
+      assert.ok(r.findings.every((f) => f.evidence.every((e) => [1, 3, 5].includes(e.line))));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('counts repeated lines once per occurrence in the findings', () => {
     const line = 'NVRM: Xid (PCI:0000:01:00): 79, GPU has fallen off the bus.';
     const r = diagnoseText([{ name: 'x', text: `${line}\n`.repeat(1000) }]);
