@@ -1,4 +1,4 @@
-import { closeSync, openSync, read } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { Matcher } from './matcher.js';
 import type { CommandContext, DiagnoseReport } from './types.js';
 
@@ -99,60 +99,9 @@ async function scanInput(matcher: Matcher, name: string, fill: Fill): Promise<vo
 /** One input: a stream (stdin, a pipe), or a regular file read by path (the fastest way in). */
 export type DiagnoseInput = { name: string; stream: NodeJS.ReadableStream } | { name: string; path: string };
 
-/** Read up to `length` bytes of fd (from where the last read ended) into view[at..]; resolves to how many. */
-function readAt(fd: number, view: Buffer, at: number, length: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    read(fd, view, at, length, null, (error, n) => (error ? reject(error) : resolve(n)));
-  });
-}
-
-/**
- * Read a regular file through the matcher with the read of each chunk overlapping the scan of the one
- * before: the input area is two halves, each a carry zone (the partial last line of the chunk before is
- * moved to its end) then a read zone (64-byte aligned, see ALIGN). While the kernel scans one half, the
- * next read fills the other half's read zone on libuv's thread pool.
- */
-async function scanFile(matcher: Matcher, name: string, fd: number): Promise<void> {
-  const view = matcher.input();
-  const half = view.length / 2;
-  const zone = half / 2;
-  const head = Buffer.alloc(HEAD_BYTES);
-  let headLength = 0;
-  let line = 0;
-  let current = 0;
-  // bytes of the current chunk already in its half, before the read zone (the carried partial line)
-  let carry = 0;
-  let pending = readAt(fd, view, zone, zone);
-  for (;;) {
-    const n = await pending;
-    const readAtZone = current * half + zone;
-    const start = readAtZone - carry;
-    if (n === 0) {
-      if (carry > 0) line = matcher.scanInput(name, readAtZone, line, start);
-      break;
-    }
-    if (headLength < HEAD_BYTES) headLength += view.copy(head, headLength, readAtZone, readAtZone + n);
-    const filled = readAtZone + n;
-    const next = 1 - current;
-    pending = readAt(fd, view, next * half + zone, zone);
-    const end = view.lastIndexOf(10, filled - 1) + 1;
-    let from = filled;
-    if (end > start) {
-      line = matcher.scanInput(name, end, line, start);
-      from = end;
-    }
-    // what is left goes to the end of the other half's carry zone (a line longer than the zone: its end)
-    carry = Math.min(filled - from, zone);
-    view.copy(view, next * half + zone - carry, filled - carry, filled);
-    current = next;
-  }
-  matcher.addInput(name, sample(head.subarray(0, headLength)), line);
-}
-
 /**
  * Diagnose inputs in constant memory, in order, into one report: a file is read straight into the
- * matcher's input area (no buffer per chunk, the next read running while a chunk is scanned), a stream's
- * chunks are copied there.
+ * matcher's input area (no buffer per chunk), a stream's chunks are copied there.
  */
 export async function diagnoseInputs(
   inputs: DiagnoseInput[],
@@ -164,10 +113,10 @@ export async function diagnoseInputs(
       await scanInput(matcher, input.name, streamFill(input.stream));
       continue;
     }
-    // Reads straight into the input area, each overlapping the scan of the chunk before.
+    // Plain reads into the input area: no promise and no thread hop per read (the reads are large).
     const fd = openSync(input.path, 'r');
     try {
-      await scanFile(matcher, input.name, fd);
+      await scanInput(matcher, input.name, async (view, at, max) => readSync(fd, view, at, max, null));
     } finally {
       closeSync(fd);
     }

@@ -49,7 +49,7 @@ export const PAGE = 65536;
 /** Bytes per kernel call at most (each call zero-pads its end; the calls end at newlines). */
 export const STEP = 1 << 16;
 /** The input area: bytes are read (or copied) there and scanned in place. */
-export const INPUT_CAPACITY = 4 << 20;
+export const INPUT_CAPACITY = 2 << 20;
 
 const CONSTANTS = {
   HASH,
