@@ -773,9 +773,25 @@ const SCAN = `
     local.set e
     ;; the key of the line: after a dmesg or syslog timestamp (the same message under another timestamp
     ;; gives the same findings)
+    ;; (most lines have neither: no call unless the line starts with "[" or a capital letter)
     local.get ls
-    call dmesg_key
     local.set ks
+    local.get ls
+    i32.load8_u
+    local.tee m
+    i32.const 91 ;; [
+    i32.eq
+    local.get m
+    i32.const 65 ;; A-Z
+    i32.sub
+    i32.const 25
+    i32.le_u
+    i32.or
+    if
+      local.get ls
+      call dmesg_key
+      local.set ks
+    end
     ;; seen before? (open addressing over 16-byte slots: hash, length, arena address, repeats)
     i32.const -1
     local.set slot
