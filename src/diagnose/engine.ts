@@ -8,6 +8,8 @@ const SAMPLE_LINES = 64;
 const HEAD_BYTES = 16384;
 /** A line longer than this keeps only its end (memory stays flat on input without newlines). */
 const MAX_CARRY = 1 << 20;
+/** Reads start at a multiple of this in the input area (a cache line). */
+const ALIGN = 64;
 /** Scan once this much is in the input area (it holds twice as much). */
 const SCAN_AT = 1 << 20;
 
@@ -57,18 +59,24 @@ function streamFill(stream: NodeJS.ReadableStream): Fill {
 
 /**
  * Read one input through the matcher in constant memory: bytes go into the matcher's input area, complete
- * lines are scanned in place, only the partial last line is moved to the front for the next read.
+ * lines are scanned in place, only the partial last line is moved to the front for the next read. It is
+ * moved so that it ends on a 64-byte boundary, where the next read starts: the kernel copies into an
+ * address that is not cache-line aligned several times slower (on the machines measured, 30 ms instead of
+ * 7 for 60 MB), more than the scan itself costs.
  */
 async function scanInput(matcher: Matcher, name: string, fill: Fill): Promise<void> {
   const view = matcher.input();
   const head = Buffer.alloc(HEAD_BYTES);
   let headLength = 0;
+  // view[start..filled): read and not scanned yet
+  let start = 0;
   let filled = 0;
   let line = 0;
   for (;;) {
     if (filled === view.length) {
       // a line longer than the input area: keep its end
       view.copyWithin(0, filled - MAX_CARRY, filled);
+      start = 0;
       filled = MAX_CARRY;
     }
     const n = await fill(view, filled, view.length - filled);
@@ -77,12 +85,14 @@ async function scanInput(matcher: Matcher, name: string, fill: Fill): Promise<vo
     filled += n;
     if (filled < SCAN_AT) continue;
     const end = view.lastIndexOf(10, filled - 1) + 1;
-    if (end === 0) continue;
-    line = matcher.scanInput(name, end, line);
-    view.copyWithin(0, end, filled);
-    filled -= end;
+    if (end <= start) continue;
+    line = matcher.scanInput(name, end, line, start);
+    const carry = filled - end;
+    start = (ALIGN - (carry % ALIGN)) % ALIGN;
+    view.copyWithin(start, end, filled);
+    filled = start + carry;
   }
-  if (filled > 0) line = matcher.scanInput(name, filled, line);
+  if (filled > start) line = matcher.scanInput(name, filled, line, start);
   matcher.addInput(name, sample(head.subarray(0, headLength)), line);
 }
 

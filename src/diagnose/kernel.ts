@@ -1,4 +1,4 @@
-import { assemble, I32, I64, V128 } from './wasm.js';
+import { assemble, enableRelaxedSimd, I32, I64, V128, validates } from './wasm.js';
 
 /**
  * The prefilter's WebAssembly kernel (see prefilter.ts for what it does and docs/knowledge-base.md,
@@ -8,8 +8,11 @@ import { assemble, I32, I64, V128 } from './wasm.js';
 
 /** 64-bit multiplicative hash constant (2^64 / golden ratio, odd). */
 const HASH = 0x9e3779b97f4a7c15n;
-/** The fingerprint bitmap has 2^HASH_BITS bits. */
-const HASH_BITS = 16;
+/**
+ * The fingerprint bitmap has 2^HASH_BITS bits (64 KiB): with ~700 fingerprints, a position that holds none
+ * passes with a chance of about 1 in 750, so few lines pass without an anchor.
+ */
+const HASH_BITS = 19;
 
 /** The bitmap index of a fingerprint, as the kernel computes it from the bytes in the log. */
 export function fingerprintHash(bytes: Uint8Array): number {
@@ -20,12 +23,17 @@ export function fingerprintHash(bytes: Uint8Array): number {
 }
 
 // Memory layout (byte offsets).
-export const LO = 0;
-export const HI = 16;
-export const STATE = 64;
-export const SHIFT = 128;
-export const BITMAP = 512;
-export const SLOTS = 16384;
+/** The window tables: per window byte, a low-nibble and a high-nibble table of bucket bits (16 bytes each). */
+export const TABLES = 0;
+export const WINDOW = 3;
+export const STATE = 128;
+/** STATE+40: how many fingerprint lengths; SHIFTS: per length, 64 - 8 * length (longest first). */
+export const SHIFTS = STATE + 48;
+export const MAX_LENGTHS = 8;
+/** 17 masks of 16 bytes: mask n keeps the first n bytes of a vector. */
+export const MASKS = 384;
+export const BITMAP = 1024;
+export const SLOTS = BITMAP + (1 << (HASH_BITS - 3)) + 64512;
 export const SLOT_COUNT = 16384;
 /** The table of seen lines is emptied when this many slots are used (open addressing stays short). */
 export const SLOT_LIMIT = SLOT_COUNT / 2;
@@ -38,7 +46,7 @@ const MAX_LINE = 512;
 /** Zero bytes kept after the input: the kernel reads up to 16 bytes past a position. */
 export const PAD = 32;
 export const PAGE = 65536;
-/** Bytes per kernel call (see scanInput). */
+/** Bytes per kernel call at most (each call zero-pads its end; the calls end at newlines). */
 export const STEP = 1 << 16;
 /** The input area: bytes are read (or copied) there and scanned in place. */
 export const INPUT_CAPACITY = 2 << 20;
@@ -46,75 +54,78 @@ export const INPUT_CAPACITY = 2 << 20;
 const CONSTANTS = {
   HASH,
   HASH_SHIFT: 64 - HASH_BITS,
-  LO,
-  HI,
+  TABLES,
   STATE,
-  SHIFT,
+  SHIFTS,
   BITMAP,
+  MASKS,
   SLOTS,
   SLOT_MASK: SLOT_COUNT - 1,
   MAX_LINE,
 };
 
-/** hash_line(p, len): hash of the bytes p[0..len), never 0 (0 marks an empty slot). */
+/**
+ * hash_line(p, len): hash of the bytes p[0..len), never 0 (0 marks an empty slot). 16 bytes at a time: the
+ * chunks are folded into one vector (rotated by a byte before each, so their order counts), the last one
+ * read as the 16 bytes that end the line (a shorter line masked to its length), then the two halves mixed.
+ * Equal lines give equal hashes; the table compares the bytes of lines whose hashes are equal.
+ */
 const HASH_LINE = `
-  local.get p
   local.get len
-  i32.add
-  local.set end
-  local.get len
-  i64.extend_i32_u
-  local.set acc
-  block $tail
-    loop $words
-      local.get p
-      i32.const 8
-      i32.add
-      local.get end
-      i32.gt_u
-      br_if $tail
+  i32.const 16
+  i32.le_u
+  if
+    local.get p
+    v128.load
+    local.get len
+    i32.const 4
+    i32.shl
+    v128.load offset=MASKS
+    v128.and
+    local.set acc
+  else
+    local.get p
+    local.get len
+    i32.add
+    i32.const 16
+    i32.sub
+    local.set end
+    v128.const 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+    local.set acc
+    loop $chunks
       local.get acc
+      v128.const 15 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14
+      i8x16.swizzle
       local.get p
-      i64.load
-      i64.xor
-      i64.const HASH
-      i64.mul
-      local.tee acc
-      local.get acc
-      i64.const 29
-      i64.shr_u
-      i64.xor
+      v128.load
+      v128.xor
       local.set acc
       local.get p
-      i32.const 8
+      i32.const 16
       i32.add
-      local.set p
-      br $words
+      local.tee p
+      local.get end
+      i32.lt_u
+      br_if $chunks
     end
-  end
-  local.get end
-  local.get p
-  i32.sub
-  local.tee rem
-  if ;; the last 1..7 bytes, masked
     local.get acc
-    local.get p
-    i64.load
-    i64.const 1
-    local.get rem
-    i32.const 3
-    i32.shl
-    i64.extend_i32_u
-    i64.shl
-    i64.const 1
-    i64.sub
-    i64.and
-    i64.xor
-    i64.const HASH
-    i64.mul
+    v128.const 15 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14
+    i8x16.swizzle
+    local.get end
+    v128.load
+    v128.xor
     local.set acc
   end
   local.get acc
+  i64x2.extract_lane 0
+  local.get acc
+  i64x2.extract_lane 1
+  i64.const HASH
+  i64.mul
+  i64.xor
+  local.get len
+  i64.extend_i32_u
+  i64.xor
   i64.const HASH
   i64.mul
   i64.const 32
@@ -215,6 +226,14 @@ const DMESG_KEY = `
  * lines whose keys are equal give the same text.
  */
 const SYSLOG_KEY = `
+  local.get p
+  i32.load8_u offset=3
+  i32.const 32
+  i32.ne
+  if ;; most lines: no blank after three letters
+    local.get p
+    return
+  end
   local.get p
   i32.const 65 ;; A-Z
   i32.const 90
@@ -361,12 +380,30 @@ const DIGITS = `
   local.get p
 `;
 
-/** same(a, b, len): 1 when a[0..len) and b[0..len) hold the same bytes. */
+/** same(a, b, len): 1 when a[0..len) and b[0..len) hold the same bytes (16 at a time). */
 const SAME = `
+  local.get len
+  i32.const 16
+  i32.le_u
+  if
+    local.get a
+    v128.load
+    local.get b
+    v128.load
+    v128.xor
+    local.get len
+    i32.const 4
+    i32.shl
+    v128.load offset=MASKS
+    v128.and
+    v128.any_true
+    i32.eqz
+    return
+  end
   block $tail
-    loop $words
+    loop $chunks
       local.get k
-      i32.const 8
+      i32.const 16
       i32.add
       local.get len
       i32.gt_u
@@ -374,63 +411,68 @@ const SAME = `
       local.get a
       local.get k
       i32.add
-      i64.load
+      v128.load
       local.get b
       local.get k
       i32.add
-      i64.load
-      i64.ne
+      v128.load
+      v128.xor
+      v128.any_true
       if
         i32.const 0
         return
       end
       local.get k
-      i32.const 8
+      i32.const 16
       i32.add
       local.set k
-      br $words
+      br $chunks
     end
   end
-  local.get len
-  local.get k
-  i32.sub
-  local.tee len ;; now the bytes left, 0..7
-  i32.eqz
-  if
-    i32.const 1
-    return
-  end
+  ;; the 16 bytes that end both (overlapping what was compared)
   local.get a
-  local.get k
-  i32.add
-  i64.load
-  local.get b
-  local.get k
-  i32.add
-  i64.load
-  i64.xor
-  i64.const 64 ;; keep the low len bytes only
   local.get len
-  i32.const 3
-  i32.shl
-  i64.extend_i32_u
-  i64.sub
-  i64.shl
-  i64.eqz
+  i32.add
+  i32.const 16
+  i32.sub
+  v128.load
+  local.get b
+  local.get len
+  i32.add
+  i32.const 16
+  i32.sub
+  v128.load
+  v128.xor
+  v128.any_true
+  i32.eqz
 `;
 
 /**
- * scan(end): goes on from the state (STATE+0 position, +4 start of its line, +8 newlines so far) up to
- * end. Returns 0 at the end, or 1 at a new candidate line: STATE+12 its start, +16 its end (the newline or
- * end), +20 the newlines before it, +24 its hash, +28 the free table slot for it (-1: too long to keep).
+ * find(i, end): the first position q in [i, end) where a fingerprint may start: the WINDOW bytes there fit
+ * a bucket (the window tables) and the fingerprint-long word there hashes into the bitmap, for one of the
+ * fingerprint lengths. Returns q, or end when there is none. Counts the newlines on the way: STATE+8 holds
+ * the newlines before the line of q, STATE+4 where that line starts (both read at entry, written at exit).
+ * No calls inside, so the tables stay in registers.
  */
-const SCAN = `
-  i32.const LO
-  v128.load
-  local.set lo
-  i32.const HI
-  v128.load
-  local.set hi
+const FIND = `
+  i32.const TABLES
+  v128.load offset=0
+  local.set lo0
+  i32.const TABLES
+  v128.load offset=16
+  local.set hi0
+  i32.const TABLES
+  v128.load offset=32
+  local.set lo1
+  i32.const TABLES
+  v128.load offset=48
+  local.set hi1
+  i32.const TABLES
+  v128.load offset=64
+  local.set lo2
+  i32.const TABLES
+  v128.load offset=80
+  local.set hi2
   i32.const 10
   i8x16.splat
   local.set nlv
@@ -438,39 +480,103 @@ const SCAN = `
   i8x16.splat
   local.set m4
   i32.const STATE
-  i32.load offset=0
-  local.set i
-  i32.const STATE
   i32.load offset=4
   local.set ls
   i32.const STATE
   i32.load offset=8
   local.set line
-  block $done
-    loop $blocks
-      local.get i
-      local.get end
-      i32.ge_u
-      br_if $done
-      ;; nl: newlines of the 16 bytes at i; rm: their bytes in the start set (LO[low nibble] & HI[high nibble])
-      local.get i
-      v128.load
-      local.tee v
-      local.get nlv
-      i8x16.eq
-      i8x16.bitmask
-      local.set nl
-      local.get lo
+  block $none
+    loop $outer
+      block $hit
+        loop $fast
+          local.get i
+          local.get end
+          i32.ge_u
+          br_if $none
+          ;; nl: the newlines of the 16 bytes at i
+          local.get i
+          v128.load
+          local.tee v
+          local.get nlv
+          i8x16.eq
+          i8x16.bitmask
+          local.set nl
+          ;; the buckets whose window fits the bytes at each of the 16 positions (a nibble table per byte)
+          local.get lo0
+          local.get v
+          local.get m4
+          v128.and
+          i8x16.swizzle
+          local.get hi0
+          local.get v
+          i32.const 4
+          i16x8.shr_u
+          local.get m4
+          v128.and
+          i8x16.swizzle
+          v128.and
+          local.get i
+          v128.load offset=1
+          local.set v
+          local.get lo1
+          local.get v
+          local.get m4
+          v128.and
+          i8x16.swizzle
+          local.get hi1
+          local.get v
+          i32.const 4
+          i16x8.shr_u
+          local.get m4
+          v128.and
+          i8x16.swizzle
+          v128.and
+          v128.and
+          local.get i
+          v128.load offset=2
+          local.set v
+          local.get lo2
+          local.get v
+          local.get m4
+          v128.and
+          i8x16.swizzle
+          local.get hi2
+          local.get v
+          i32.const 4
+          i16x8.shr_u
+          local.get m4
+          v128.and
+          i8x16.swizzle
+          v128.and
+          v128.and
+          local.tee v
+          v128.any_true
+          br_if $hit
+          ;; no window in these 16 bytes: count their newlines; a line starts after the last one
+          local.get line
+          local.get nl
+          i32.popcnt
+          i32.add
+          local.set line
+          local.get i
+          i32.const 32
+          local.get nl
+          i32.clz
+          i32.sub
+          i32.add
+          local.get ls
+          local.get nl
+          select
+          local.set ls
+          local.get i
+          i32.const 16
+          i32.add
+          local.set i
+          br $fast
+        end
+      end
+      ;; some window fits in the 16 bytes at i (v: the buckets at each position)
       local.get v
-      local.get m4
-      v128.and
-      i8x16.swizzle
-      local.get hi
-      local.get v
-      i32.const 4
-      i8x16.shr_u
-      i8x16.swizzle
-      v128.and
       v128.const 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
       i8x16.ne
       i8x16.bitmask
@@ -481,34 +587,51 @@ const SCAN = `
             local.get rm
             i32.eqz
             br_if $nohit
-            ;; the word at q, shifted to keep the fingerprint length of its first byte, hashed
+            ;; the word at q, shifted to keep each fingerprint length in turn, hashed, tested in the bitmap
             local.get i
             local.get rm
             i32.ctz
             i32.add
             local.tee q
             i64.load
-            local.get q
-            i32.load8_u
-            i32.load8_u offset=SHIFT
-            i64.extend_i32_u
-            i64.shl
-            i64.const HASH
-            i64.mul
-            i64.const HASH_SHIFT
-            i64.shr_u
-            i32.wrap_i64
-            local.tee h
-            i32.const 3
-            i32.shr_u
-            i32.load8_u offset=BITMAP
-            local.get h
-            i32.const 7
-            i32.and
-            i32.shr_u
-            i32.const 1
-            i32.and
-            br_if $cand
+            local.set w
+            i32.const 0
+            local.set k
+            block $tried
+              loop $lengths
+                local.get k
+                i32.const STATE
+                i32.load offset=40
+                i32.ge_u
+                br_if $tried
+                local.get w
+                local.get k
+                i32.load8_u offset=SHIFTS
+                i64.extend_i32_u
+                i64.shl
+                i64.const HASH
+                i64.mul
+                i64.const HASH_SHIFT
+                i64.shr_u
+                i32.wrap_i64
+                local.tee h
+                i32.const 3
+                i32.shr_u
+                i32.load8_u offset=BITMAP
+                local.get h
+                i32.const 7
+                i32.and
+                i32.shr_u
+                i32.const 1
+                i32.and
+                br_if $cand
+                local.get k
+                i32.const 1
+                i32.add
+                local.set k
+                br $lengths
+              end
+            end
             local.get rm
             local.get rm
             i32.const 1
@@ -518,7 +641,7 @@ const SCAN = `
             br $hits
           end
         end
-        ;; a candidate at q: its line starts after the last newline before q
+        ;; a candidate at q: count the newlines before it; its line starts after the last of them
         local.get nl
         i32.const 1
         local.get q
@@ -528,235 +651,317 @@ const SCAN = `
         i32.const 1
         i32.sub
         i32.and
-        local.tee below
-        if
-          local.get line
-          local.get below
-          i32.popcnt
-          i32.add
-          local.set line
-          local.get i
-          i32.const 32
-          local.get below
-          i32.clz
-          i32.sub
-          i32.add
-          local.set ls
-        end
-        ;; and ends at the next newline (or end)
-        local.get q
-        local.set e
-        block $found
-          loop $eol
-            local.get e
-            local.get end
-            i32.ge_u
-            br_if $found
-            local.get e
-            v128.load
-            local.get nlv
-            i8x16.eq
-            i8x16.bitmask
-            local.tee m
-            if
-              local.get e
-              local.get m
-              i32.ctz
-              i32.add
-              local.set e
-              br $found
-            end
-            local.get e
-            i32.const 16
-            i32.add
-            local.set e
-            br $eol
-          end
-        end
-        local.get e
-        local.get end
-        local.get e
-        local.get end
-        i32.lt_u
-        select
-        local.set e
-        ;; the key of the line: the line after a dmesg timestamp "[ 12.345678] " (the same message under
-        ;; another timestamp gives the same findings)
-        local.get ls
-        call dmesg_key
-        local.set ks
-        ;; seen before? (open addressing over 16-byte slots: hash, length, arena address, repeats)
-        i32.const -1
-        local.set slot
-        local.get e
-        local.get ks
-        i32.sub
-        local.tee len
-        i32.const MAX_LINE
-        i32.le_u
-        if
-          local.get ks
-          local.get len
-          call hash_line
-          local.tee h
-          i32.const SLOT_MASK
-          i32.and
-          local.set idx
-          block $miss
-            loop $probe
-              local.get idx
-              i32.const 4
-              i32.shl
-              i32.const SLOTS
-              i32.add
-              local.tee m
-              i32.load offset=0
-              local.tee q
-              i32.eqz
-              br_if $miss
-              block $next
-                local.get q
-                local.get h
-                i32.ne
-                br_if $next
-                local.get m
-                i32.load offset=4
-                local.get len
-                i32.ne
-                br_if $next
-                local.get m
-                i32.load offset=8
-                local.get ks
-                local.get len
-                call same
-                i32.eqz
-                br_if $next
-                ;; a repeat: count it, go on after its newline
-                local.get m
-                local.get m
-                i32.load offset=12
-                i32.const 1
-                i32.add
-                i32.store offset=12
-                local.get line
-                local.get e
-                local.get end
-                i32.lt_u
-                i32.add
-                local.set line
-                local.get e
-                i32.const 1
-                i32.add
-                local.tee i
-                local.set ls
-                br $blocks
-              end
-              local.get idx
-              i32.const 1
-              i32.add
-              i32.const SLOT_MASK
-              i32.and
-              local.set idx
-              br $probe
-            end
-          end
-          local.get idx
-          local.set slot
-        end
-        ;; a new line: report it and stop
+        local.set nl
         i32.const STATE
-        local.get ls
-        i32.store offset=12
-        i32.const STATE
-        local.get e
-        i32.store offset=16
-        i32.const STATE
-        local.get line
-        i32.store offset=20
-        i32.const STATE
-        local.get h
-        i32.store offset=24
-        i32.const STATE
-        local.get slot
-        i32.store offset=28
-        i32.const STATE
-        local.get ks
-        i32.store offset=32
-        local.get line
-        local.get e
-        local.get end
-        i32.lt_u
-        i32.add
-        local.set line
-        local.get e
-        i32.const 1
-        i32.add
-        local.tee i
-        local.set ls
-        i32.const STATE
-        local.get i
-        i32.store offset=0
-        i32.const STATE
-        local.get ls
-        i32.store offset=4
-        i32.const STATE
-        local.get line
-        i32.store offset=8
-        i32.const 1
-        return
-      end
-      ;; no candidate in these 16 bytes
-      local.get nl
-      if
         local.get line
         local.get nl
         i32.popcnt
         i32.add
-        local.set line
+        i32.store offset=8
+        i32.const STATE
         local.get i
         i32.const 32
         local.get nl
         i32.clz
         i32.sub
         i32.add
-        local.set ls
+        local.get ls
+        local.get nl
+        select
+        i32.store offset=4
+        local.get q
+        return
       end
+      ;; no fingerprint in these 16 bytes
+      local.get line
+      local.get nl
+      i32.popcnt
+      i32.add
+      local.set line
+      local.get i
+      i32.const 32
+      local.get nl
+      i32.clz
+      i32.sub
+      i32.add
+      local.get ls
+      local.get nl
+      select
+      local.set ls
       local.get i
       i32.const 16
       i32.add
       local.set i
-      br $blocks
+      br $outer
     end
   end
-  i32.const STATE
-  local.get i
-  i32.store offset=0
   i32.const STATE
   local.get ls
   i32.store offset=4
   i32.const STATE
   local.get line
   i32.store offset=8
-  i32.const 0
+  local.get end
+`;
+
+/**
+ * scan(end): goes on from the state (STATE+0 position, +4 start of its line, +8 newlines so far) up to
+ * end. Returns 0 at the end, or 1 at a new candidate line: STATE+12 its start, +16 its end (the newline or
+ * end), +20 the newlines before it, +24 its hash, +28 the free table slot for it (-1: too long to keep),
+ * +32 where its key starts. A candidate line seen before is only counted in its table slot.
+ */
+const SCAN = `
+  i32.const 10
+  i8x16.splat
+  local.set nlv
+  i32.const STATE
+  i32.load offset=0
+  local.set i
+  loop $lines
+    local.get i
+    local.get end
+    call find
+    local.tee q
+    local.get end
+    i32.ge_u
+    if
+      i32.const 0
+      return
+    end
+    i32.const STATE
+    i32.load offset=4
+    local.set ls
+    i32.const STATE
+    i32.load offset=8
+    local.set line
+    ;; the line ends at the next newline after q (or end)
+    local.get q
+    local.set e
+    block $found
+      loop $eol
+        local.get e
+        local.get end
+        i32.ge_u
+        br_if $found
+        local.get e
+        v128.load
+        local.get nlv
+        i8x16.eq
+        i8x16.bitmask
+        local.tee m
+        if
+          local.get e
+          local.get m
+          i32.ctz
+          i32.add
+          local.set e
+          br $found
+        end
+        local.get e
+        i32.const 16
+        i32.add
+        local.set e
+        br $eol
+      end
+    end
+    local.get e
+    local.get end
+    local.get e
+    local.get end
+    i32.lt_u
+    select
+    local.set e
+    ;; the key of the line: after a dmesg or syslog timestamp (the same message under another timestamp
+    ;; gives the same findings)
+    ;; (most lines have neither: no call unless the line starts with "[" or a capital letter)
+    local.get ls
+    local.set ks
+    local.get ls
+    i32.load8_u
+    local.tee m
+    i32.const 91 ;; [
+    i32.eq
+    local.get m
+    i32.const 65 ;; A-Z
+    i32.sub
+    i32.const 25
+    i32.le_u
+    i32.or
+    if
+      local.get ls
+      call dmesg_key
+      local.set ks
+    end
+    ;; seen before? (open addressing over 16-byte slots: hash, length, arena address, repeats)
+    i32.const -1
+    local.set slot
+    local.get e
+    local.get ks
+    i32.sub
+    local.tee len
+    i32.const MAX_LINE
+    i32.le_u
+    if
+      local.get ks
+      local.get len
+      call hash_line
+      local.tee h
+      i32.const SLOT_MASK
+      i32.and
+      local.set idx
+      block $miss
+        loop $probe
+          local.get idx
+          i32.const 4
+          i32.shl
+          i32.const SLOTS
+          i32.add
+          local.tee m
+          i32.load offset=0
+          local.tee q
+          i32.eqz
+          br_if $miss
+          block $next
+            local.get q
+            local.get h
+            i32.ne
+            br_if $next
+            local.get m
+            i32.load offset=4
+            local.get len
+            i32.ne
+            br_if $next
+            local.get m
+            i32.load offset=8
+            local.get ks
+            local.get len
+            call same
+            i32.eqz
+            br_if $next
+            ;; a repeat: count it, go on after its newline
+            local.get m
+            local.get m
+            i32.load offset=12
+            i32.const 1
+            i32.add
+            i32.store offset=12
+            i32.const STATE
+            local.get line
+            local.get e
+            local.get end
+            i32.lt_u
+            i32.add
+            i32.store offset=8
+            local.get e
+            i32.const 1
+            i32.add
+            local.set i
+            i32.const STATE
+            local.get i
+            i32.store offset=4
+            br $lines
+          end
+          local.get idx
+          i32.const 1
+          i32.add
+          i32.const SLOT_MASK
+          i32.and
+          local.set idx
+          br $probe
+        end
+      end
+      local.get idx
+      local.set slot
+    end
+  end
+  ;; a new line: report it and stop
+  i32.const STATE
+  local.get ls
+  i32.store offset=12
+  i32.const STATE
+  local.get e
+  i32.store offset=16
+  i32.const STATE
+  local.get line
+  i32.store offset=20
+  i32.const STATE
+  local.get h
+  i32.store offset=24
+  i32.const STATE
+  local.get slot
+  i32.store offset=28
+  i32.const STATE
+  local.get ks
+  i32.store offset=32
+  local.get e
+  i32.const 1
+  i32.add
+  local.set i
+  i32.const STATE
+  local.get i
+  i32.store offset=0
+  i32.const STATE
+  local.get i
+  i32.store offset=4
+  i32.const STATE
+  local.get line
+  local.get e
+  local.get end
+  i32.lt_u
+  i32.add
+  i32.store offset=8
+  i32.const 1
 `;
 
 let compiled: Uint8Array | undefined;
 
-/** The kernel module's bytes (assembled once). */
+/**
+ * The kernel module's bytes (assembled once). find's table lookups use i8x16.relaxed_swizzle where the
+ * engine has it: its indices are nibbles (0..15), for which it gives what i8x16.swizzle gives, without the
+ * extra instruction swizzle needs on x86 to zero lanes for indices of 16 and more. Node 20's V8 has relaxed
+ * SIMD behind a flag (enabled for it; from V8 11.4 on it is standard); where it is not there, the kernel
+ * is the same with i8x16.swizzle.
+ */
 export function kernel(): Uint8Array {
-  compiled ??= assemble(
+  if (compiled !== undefined) return compiled;
+  const relaxed = assembleKernel(true);
+  if (!validates(relaxed)) enableRelaxedSimd();
+  compiled = validates(relaxed) ? relaxed : assembleKernel(false);
+  return compiled;
+}
+
+/** The kernel module, with find's lookups as i8x16.relaxed_swizzle or as i8x16.swizzle. */
+export function assembleKernel(relaxed: boolean): Uint8Array {
+  const find = relaxed ? FIND.replaceAll('i8x16.swizzle', 'i8x16.relaxed_swizzle') : FIND;
+  return assemble(
     [
       {
         name: 'scan',
         params: [['end', I32]],
         results: [I32],
         locals: [
-          ...['i', 'ls', 'line', 'nl', 'rm', 'q', 'e', 'h', 'm', 'below', 'len', 'slot', 'idx', 'ks'].map(
+          ...['i', 'ls', 'line', 'q', 'e', 'h', 'm', 'len', 'slot', 'idx', 'ks'].map(
             (n) => [n, I32] as [string, number],
           ),
-          ...['v', 'lo', 'hi', 'nlv', 'm4'].map((n) => [n, V128] as [string, number]),
+          ['nlv', V128],
         ],
         code: SCAN,
+      },
+      {
+        name: 'find',
+        params: [
+          ['i', I32],
+          ['end', I32],
+        ],
+        results: [I32],
+        locals: [
+          ...['ls', 'line', 'nl', 'rm', 'q', 'h', 'k'].map((n) => [n, I32] as [string, number]),
+          ['w', I64],
+          ...['v', 'lo0', 'hi0', 'lo1', 'hi1', 'lo2', 'hi2', 'nlv', 'm4'].map(
+            (n) => [n, V128] as [string, number],
+          ),
+        ],
+        code: find,
       },
       {
         name: 'hash_line',
@@ -767,8 +972,7 @@ export function kernel(): Uint8Array {
         results: [I32],
         locals: [
           ['end', I32],
-          ['acc', I64],
-          ['rem', I32],
+          ['acc', V128],
         ],
         code: HASH_LINE,
       },
@@ -832,5 +1036,4 @@ export function kernel(): Uint8Array {
     CONSTANTS,
     Math.ceil((INPUT + INPUT_CAPACITY + PAD) / PAGE),
   );
-  return compiled;
 }

@@ -154,12 +154,12 @@ export class Matcher {
     return this.buf;
   }
 
-  /** Like scan, over input()[0..len). */
-  scanInput(file: string, len: number, firstLine: number): number {
+  /** Like scan, over input()[start..len). */
+  scanInput(file: string, len: number, firstLine: number, start = 0): number {
     this.file = file;
     this.firstLine = firstLine;
-    const newlines = this.prefilter.scanInput(len, this.sink);
-    return firstLine + newlines + (len > 0 && this.buf[len - 1] !== 10 ? 1 : 0);
+    const newlines = this.prefilter.scanInput(len, this.sink, 0, start);
+    return firstLine + newlines + (len > start && this.buf[len - 1] !== 10 ? 1 : 0);
   }
 
   /** A candidate line met for the first time: record what it matches; what to remember for its repeats. */

@@ -3,18 +3,20 @@ import {
   ARENA_SIZE,
   BITMAP,
   fingerprintHash,
-  HI,
   INPUT,
   INPUT_CAPACITY,
   kernel,
-  LO,
+  MASKS,
+  MAX_LENGTHS,
   PAD,
-  SHIFT,
+  SHIFTS,
   SLOT_COUNT,
   SLOT_LIMIT,
   SLOTS,
   STATE,
   STEP,
+  TABLES,
+  WINDOW,
 } from './kernel.js';
 import { instantiate, type WasmMemory } from './wasm.js';
 
@@ -24,12 +26,15 @@ import { instantiate, type WasmMemory } from './wasm.js';
  * distinct line once. Everything else in a log is never decoded.
  *
  * How (a WebAssembly SIMD kernel, written in the WebAssembly text format in kernel.ts):
- * - Every anchor gets a fingerprint: 8 bytes of it (4 or 1 for short anchors) starting at a byte of a small
- *   start set R, chosen to be rare in logs (planPrefilter).
- * - The kernel reads 16 bytes at a time: one compare finds the newlines (counted), two table lookups
- *   (nibble masks) find the bytes of R. At each byte of R it hashes the fingerprint-long word there and
- *   tests the hash in a bitmap of the fingerprints' hashes. A line holding an anchor holds its fingerprint,
- *   so it always passes; a line that passes without an anchor is dropped by the exact second level.
+ * - Every anchor gets a fingerprint: 8 bytes of it (4, or the whole anchor, for short anchors), whose first
+ *   WINDOW (3) bytes, its window, go into one of 8 buckets (planPrefilter). A bucket allows, per window
+ *   byte, the high nibbles and the low nibbles its windows have there.
+ * - The kernel's find reads 16 bytes at a time: one compare finds the newlines (counted), six table
+ *   lookups (a low- and a high-nibble table per window byte, each entry the buckets that allow it) give
+ *   at each of the 16 positions the buckets whose window fits the 3 bytes there; in a log, about 3
+ *   positions in 100. At each of them it hashes the fingerprint-long word there and tests the hash in a
+ *   bitmap of the fingerprints' hashes. A line holding an anchor holds its fingerprint, so it always
+ *   passes; a line that passes without an anchor is dropped by the exact second level.
  * - A passing line is looked up in a table of the lines already handed on (hash, length, bytes). A repeat
  *   is only counted there; a new line stops the kernel and goes to the caller, which decides whether it is
  *   kept in the table. So a log that repeats a message costs one decode and one regex run per distinct line.
@@ -38,7 +43,7 @@ import { instantiate, type WasmMemory } from './wasm.js';
 /**
  * Printable ASCII from the most to the least frequent in GPU passthrough logs, and the share of each in
  * 1/10000 of all bytes (dmesg, journal, lspci, bhyve and vm-bhyve logs: the byte counts of the project
- * corpus). The start set is chosen to be rare by these numbers.
+ * corpus). The buckets' windows are chosen to be rare by these numbers.
  */
 const BYTE_ORDER =
   ' 0e-iroatn:sd1l.fm2pcu3,vb4=gI/SC8A6MPRED5h9x[]NTV7yGUFBk_()wLH|O+X>z<\\#*KQY"WJ@\'q!$~`Zj%&;?{}^';
@@ -64,140 +69,133 @@ export interface Fingerprint {
   anchor: string;
   /** Where the fingerprint starts in the anchor's bytes. */
   at: number;
-  /** Its bytes: 8 (or 4 or 1) bytes of the anchor, starting at a byte of the start set. */
+  /** Its bytes: 8 bytes of the anchor (4 for anchors of 4 to 7 bytes, the whole of a shorter one). */
   bytes: Buffer;
   /** Its index in the kernel's bitmap (fingerprintHash). */
   hash: number;
+  /** The bucket its first WINDOW bytes are in. */
+  bucket: number;
 }
 
 export interface PrefilterPlan {
-  /** The start set R. */
-  starts: number[];
-  /** Fingerprint length by start byte (all fingerprints that start with a byte have the same length). */
-  lengths: Map<number, number>;
+  /**
+   * The kernel's window tables (TABLES): for window byte j, at 32 * j a table by low nibble and at
+   * 32 * j + 16 a table by high nibble, each entry the buckets (bits) that allow that nibble there.
+   */
+  tables: Uint8Array;
+  /** The fingerprint lengths in use, longest first. */
+  lengths: number[];
   fingerprints: Fingerprint[];
 }
 
-interface Option {
-  at: number;
-  length: number;
+/** Buckets of the window test: one bit each in the kernel's tables. */
+const BUCKETS = 8;
+
+/**
+ * ROW_SHARE[(h * 2 + half) * 256 + m]: the share of the bytes with high nibble h and a low nibble in m,
+ * where m is the low (half 0) or high (half 1) byte of a 16-bit mask of low nibbles.
+ */
+const ROW_SHARE = (() => {
+  const rows = new Float64Array(16 * 2 * 256);
+  for (let h = 0; h < 16; h++)
+    for (let half = 0; half < 2; half++)
+      for (let m = 0; m < 256; m++) {
+        let share = 0;
+        for (let l = 0; l < 8; l++) if ((m >> l) & 1) share += SHARE[h * 16 + half * 8 + l] as number;
+        rows[(h * 2 + half) * 256 + m] = share;
+      }
+  return rows;
+})();
+
+/** Share of log bytes whose high nibble is in `hi` and low nibble in `lo` (masks of 16 bits). */
+function boxShare(hi: number, lo: number): number {
+  let share = 0;
+  for (let h = 0; h < 16; h++)
+    if ((hi >> h) & 1)
+      share += (ROW_SHARE[h * 512 + (lo & 255)] as number) + (ROW_SHARE[h * 512 + 256 + (lo >> 8)] as number);
+  return share;
 }
 
-/** Where an anchor's fingerprint may start: 8 bytes where it has them, else 4, else 1 (anchors under 4). */
-function optionsOf(anchor: string, bytes: Buffer): Option[] {
+/** Where an anchor's fingerprint may start, and its length: 8 bytes where it has them, else 4, else all. */
+function optionsOf(anchor: string, bytes: Buffer): { starts: number[]; length: number } {
   if (bytes.length === 0) throw new Error('an anchor is empty');
   if (bytes.includes(10)) throw new Error(`anchor ${JSON.stringify(anchor)} holds a newline`);
-  const out: Option[] = [];
-  const min = bytes.length >= 4 ? 4 : 1;
-  for (let at = 0; at + min <= bytes.length; at++) {
-    if ((bytes[at] as number) >= 128) continue;
-    out.push({ at, length: at + 8 <= bytes.length ? 8 : min });
-  }
-  if (out.length === 0) throw new Error(`anchor ${JSON.stringify(anchor)} has no ASCII byte to start from`);
-  return out;
-}
-
-const LOG_SHARE = Float64Array.from({ length: 256 }, (_, b) => Math.log(byteShare(b)));
-
-/** Sum of log shares of the bytes: lower is rarer. */
-function rarity(bytes: Buffer, at: number, length: number): number {
-  let score = 0;
-  for (let k = 0; k < length; k++) score += LOG_SHARE[bytes[at + k] as number] as number;
-  return score;
+  const length = bytes.length >= 8 ? 8 : Math.min(4, bytes.length);
+  return { starts: Array.from({ length: bytes.length - length + 1 }, (_, at) => at), length };
 }
 
 /**
- * A start set holding a member of every set in `needs`: greedily by the byte that serves most of the
- * sets left per share of log bytes (a weighted set cover), then dropping bytes the others make redundant,
- * most frequent first.
- */
-function cover(needs: Set<number>[]): Set<number> {
-  const starts = new Set<number>();
-  let open = needs;
-  while (open.length > 0) {
-    const gain = new Map<number, number>();
-    for (const set of open) for (const b of set) gain.set(b, (gain.get(b) ?? 0) + 1);
-    let pick = -1;
-    let pickScore = -1;
-    for (const [b, g] of gain) {
-      const score = g / byteShare(b);
-      if (score > pickScore || (score === pickScore && b < pick)) {
-        pick = b;
-        pickScore = score;
-      }
-    }
-    starts.add(pick);
-    open = open.filter((set) => !set.has(pick));
-  }
-  for (const b of [...starts].sort((x, y) => byteShare(y) - byteShare(x) || x - y)) {
-    starts.delete(b);
-    if (needs.some((set) => ![...set].some((x) => starts.has(x)))) starts.add(b);
-  }
-  return starts;
-}
-
-/**
- * Choose the start set, the fingerprint length of each start byte and one fingerprint per anchor.
- * - The start set must hold a start byte of every anchor (one with 8 bytes after it, where the anchor is
- *   long enough). It is grown greedily by the byte that serves most
- *   of the anchors left per share of log bytes (a weighted set cover), then bytes that the others make
- *   redundant are dropped, most frequent first: the kernel stops on few positions.
- * - A start byte's fingerprints are 8 bytes long, unless an anchor that has no 8-byte option needs it (then
- *   4, or 1): such an anchor takes the start byte already shortened, else the one fewest anchors need.
- * - Each anchor then takes its longest fingerprint (as long as its start byte's length), of the rarest
- *   bytes.
+ * Choose each anchor's fingerprint and bucket (how the kernel's first test finds them):
+ * - A fingerprint is 8 bytes of its anchor (4, or the whole anchor, for shorter ones); its first WINDOW
+ *   bytes are its window, and each bucket allows, per window byte, the nibbles its windows have there (a
+ *   box: high nibbles x low nibbles). The kernel stops where the bytes fit some bucket's box.
+ * - Anchors are placed one at a time, those with fewest choices first, each at the start and in the bucket
+ *   that grow the estimated share of log positions the buckets let through the least (byte shares from
+ *   BYTE_SHARE, the window bytes taken as independent).
  */
 export function planPrefilter(anchors: string[]): PrefilterPlan {
   const encoded = [...new Set(anchors)].map((anchor) => {
     const bytes = Buffer.from(anchor, 'utf8');
-    return { anchor, bytes, options: optionsOf(anchor, bytes) };
+    return { anchor, bytes, ...optionsOf(anchor, bytes) };
   });
-  // Anchors of 8 bytes or more are covered by their 8-byte options only.
-  const startBytes = encoded.map(({ bytes, options }) => {
-    const longest = Math.max(...options.map((o) => o.length));
-    return new Set(options.filter((o) => o.length === longest).map((o) => bytes[o.at] as number));
-  });
-  const starts = cover(startBytes);
-  const usable = encoded.map(({ bytes, options }) =>
-    options.filter((o) => starts.has(bytes[o.at] as number)),
+  // The buckets' boxes: per bucket and window byte, the high and the low nibbles allowed (bit n: nibble n).
+  const his = new Uint16Array(BUCKETS * WINDOW);
+  const los = new Uint16Array(BUCKETS * WINDOW);
+  const costs = new Float64Array(BUCKETS);
+  const order = encoded.map((_, i) => i);
+  order.sort(
+    (x, y) => (encoded[x]?.starts.length as number) - (encoded[y]?.starts.length as number) || x - y,
   );
-  const lengths = new Map([...starts].map((b) => [b, 8]));
-  const needs = new Map<number, number>();
-  for (const [i, { bytes }] of encoded.entries())
-    for (const b of new Set((usable[i] as Option[]).map((o) => bytes[o.at] as number)))
-      needs.set(b, (needs.get(b) ?? 0) + 1);
-  for (const [i, { bytes }] of encoded.entries()) {
-    const options = usable[i] as Option[];
-    if (options.some((o) => o.length === 8)) continue;
-    const length = Math.max(...options.map((o) => o.length));
-    const fits = options.filter((o) => o.length === length);
-    const shortened = fits.find((o) => (lengths.get(bytes[o.at] as number) as number) <= length);
-    const chosen =
-      shortened ??
-      [...fits].sort(
-        (x, y) => (needs.get(bytes[x.at] as number) ?? 0) - (needs.get(bytes[y.at] as number) ?? 0),
-      )[0];
-    const b = bytes[(chosen as Option).at] as number;
-    lengths.set(b, Math.min(lengths.get(b) as number, length));
-  }
-  const fingerprints = encoded.map(({ anchor, bytes }, i) => {
-    let best: Option | undefined;
-    let bestScore = Number.POSITIVE_INFINITY;
-    for (const o of usable[i] as Option[]) {
-      // the kernel hashes as many bytes as the start byte's length: the option must have them
-      const length = lengths.get(bytes[o.at] as number) as number;
-      if (o.length < length) continue;
-      const score = rarity(bytes, o.at, length);
-      if (best === undefined || length > best.length || (length === best.length && score < bestScore)) {
-        best = { at: o.at, length };
-        bestScore = score;
+  const chosen = new Array<{ at: number; bucket: number }>(encoded.length);
+  for (const i of order) {
+    const { bytes, starts, length } = encoded[i] as (typeof encoded)[number];
+    const width = Math.min(WINDOW, length);
+    let best = { at: 0, bucket: 0, cost: 0 };
+    let bestDelta = Number.POSITIVE_INFINITY;
+    search: for (const at of starts)
+      for (let k = 0; k < BUCKETS; k++) {
+        // the bucket's estimated share of positions once this window is in it (a short window allows
+        // anything after it)
+        let cost = 1;
+        for (let j = 0; j < WINDOW; j++) {
+          const b = bytes[at + j] as number;
+          const hi = j < width ? (his[k * WINDOW + j] as number) | (1 << (b >> 4)) : 0xffff;
+          const lo = j < width ? (los[k * WINDOW + j] as number) | (1 << (b & 15)) : 0xffff;
+          cost *= boxShare(hi, lo);
+        }
+        const delta = cost - (costs[k] as number);
+        if (delta < bestDelta) {
+          bestDelta = delta;
+          best = { at, bucket: k, cost };
+          if (delta <= 0) break search; // fits a box as it is
+        }
       }
+    const k = best.bucket;
+    for (let j = 0; j < WINDOW; j++) {
+      const b = bytes[best.at + j] as number;
+      his[k * WINDOW + j] = j < width ? (his[k * WINDOW + j] as number) | (1 << (b >> 4)) : 0xffff;
+      los[k * WINDOW + j] = j < width ? (los[k * WINDOW + j] as number) | (1 << (b & 15)) : 0xffff;
     }
-    const o = best as Option;
-    const fingerprint = Buffer.from(bytes.subarray(o.at, o.at + o.length));
-    return { anchor, at: o.at, bytes: fingerprint, hash: fingerprintHash(fingerprint) };
+    costs[k] = best.cost;
+    chosen[i] = { at: best.at, bucket: k };
+  }
+  const tables = new Uint8Array(WINDOW * 32);
+  for (let k = 0; k < BUCKETS; k++)
+    for (let j = 0; j < WINDOW; j++)
+      for (let n = 0; n < 16; n++) {
+        if (((los[k * WINDOW + j] as number) >> n) & 1)
+          tables[32 * j + n] = (tables[32 * j + n] as number) | (1 << k);
+        if (((his[k * WINDOW + j] as number) >> n) & 1)
+          tables[32 * j + 16 + n] = (tables[32 * j + 16 + n] as number) | (1 << k);
+      }
+  const fingerprints = encoded.map(({ anchor, bytes, length }, i) => {
+    const { at, bucket } = chosen[i] as { at: number; bucket: number };
+    const fingerprint = Buffer.from(bytes.subarray(at, at + length));
+    return { anchor, at, bytes: fingerprint, hash: fingerprintHash(fingerprint), bucket };
   });
-  return { starts: [...starts].sort((a, b) => a - b), lengths, fingerprints };
+  const lengths = [...new Set(fingerprints.map((f) => f.bytes.length))].sort((a, b) => b - a);
+  if (lengths.length > MAX_LENGTHS) throw new Error('too many fingerprint lengths');
+  return { tables, lengths, fingerprints };
 }
 
 /** What the caller does with the candidate lines. */
@@ -231,8 +229,11 @@ export class Prefilter<T> {
   private arenaUsed = 0;
   private readonly tail = new Uint8Array(PAD);
 
-  /** `anchors` is kept as the key of the plan made for it: pass the same array to reuse the plan. */
-  constructor(anchors: string[]) {
+  /**
+   * `anchors` is kept as the key of the plan made for it: pass the same array to reuse the plan. `bytes`:
+   * the kernel module (tests pass the one built without relaxed SIMD).
+   */
+  constructor(anchors: string[], bytes: Uint8Array = kernel()) {
     let plan = PLANS.get(anchors);
     if (plan === undefined) {
       plan = planPrefilter(anchors);
@@ -245,18 +246,19 @@ export class Prefilter<T> {
       FINDERS.set(anchors, finder);
     }
     this.finder = finder;
-    const exports = instantiate(kernel());
+    const exports = instantiate(bytes);
     this.memory = exports.memory as WasmMemory;
     this.scanFn = exports.scan as (end: number) => number;
     this.mem = new Uint8Array(this.memory.buffer);
-    this.state = new Uint32Array(this.memory.buffer, STATE, 9);
+    this.state = new Uint32Array(this.memory.buffer, STATE, 11);
     this.slots = new Uint32Array(this.memory.buffer, SLOTS, SLOT_COUNT * 4);
     const mem = this.mem;
-    for (const b of this.plan.starts) {
-      mem[LO + (b & 15)] = (mem[LO + (b & 15)] as number) | (1 << (b >> 4));
-      mem[HI + (b >> 4)] = 1 << (b >> 4);
-    }
-    for (const [b, length] of this.plan.lengths) mem[SHIFT + b] = 64 - 8 * length;
+    mem.set(this.plan.tables, TABLES);
+    this.state[10] = this.plan.lengths.length;
+    this.plan.lengths.forEach((length, k) => {
+      mem[SHIFTS + k] = 64 - 8 * length;
+    });
+    for (let n = 0; n <= 16; n++) mem.fill(0xff, MASKS + 16 * n, MASKS + 16 * n + n);
     for (const { hash: h } of this.plan.fingerprints) {
       mem[BITMAP + (h >> 3)] = (mem[BITMAP + (h >> 3)] as number) | (1 << (h & 7));
     }
@@ -268,17 +270,16 @@ export class Prefilter<T> {
   }
 
   /**
-   * Scan input()[0..len) (whole lines; the last may lack its newline): new candidate lines go to sink.line
-   * in order (offsets into input()), repeats of remembered ones are counted (see flush). Returns the
-   * newlines.
+   * Scan input()[start..len) (whole lines; the last may lack its newline): new candidate lines go to
+   * sink.line in order (offsets into input()), repeats of remembered ones are counted (see flush). Returns
+   * the newlines.
    */
-  scanInput(len: number, sink: LineSink<T>, before = 0): number {
+  scanInput(len: number, sink: LineSink<T>, before = 0, start = 0): number {
     if (len > INPUT_CAPACITY) throw new RangeError(`scanInput: ${len} bytes exceed the input area`);
     const state = this.state;
     state[2] = 0;
-    // In steps that end at a newline: the engine compiles the kernel in tiers and switches to the
-    // optimised code between calls, so short calls pick it up early in a run.
-    for (let from = 0; from < len; ) {
+    // In steps that end at a newline (a run's first calls are short: see STEP).
+    for (let from = start; from < len; ) {
       let to = len;
       if (len - from > STEP) {
         const nl = this.mem.lastIndexOf(10, INPUT + from + STEP - 1);
@@ -379,14 +380,14 @@ function bytesKey(buf: Uint8Array, at: number, length: number): number {
  * there name the fingerprints to check, and each is confirmed by comparing its whole anchor in place.
  */
 export class AnchorFinder {
-  private readonly lengths = new Uint8Array(256);
+  private readonly lengths: number[];
   /** Fingerprints' first two bytes (one byte: all pairs), a cheap test before the hash. */
   private readonly pairs = new Uint8Array(65536);
   private readonly index = new Map<number, { at: number; bytes: Buffer; anchor: number }[]>();
 
   /** `anchors` in the order the caller numbers them. */
   constructor(plan: PrefilterPlan, anchors: string[]) {
-    for (const [b, length] of plan.lengths) this.lengths[b] = length;
+    this.lengths = plan.lengths;
     const number = new Map(anchors.map((a, i) => [a, i]));
     for (const fp of plan.fingerprints) {
       const first = fp.bytes[0] as number;
@@ -407,18 +408,19 @@ export class AnchorFinder {
   find(buf: Buffer, start: number, end: number, found: (anchor: number) => void): void {
     const { lengths, pairs } = this;
     for (let q = start; q < end; q++) {
-      const first = buf[q] as number;
-      const length = lengths[first] as number;
-      if (length === 0 || q + length > end || pairs[first | ((buf[q + 1] ?? 0) << 8)] === 0) continue;
-      const list = this.index.get(bytesKey(buf, q, length));
-      if (list === undefined) continue;
-      for (const c of list) {
-        const from = q - c.at;
-        const bytes = c.bytes;
-        if (from < start || from + bytes.length > end) continue;
-        let k = 0;
-        while (k < bytes.length && buf[from + k] === bytes[k]) k++;
-        if (k === bytes.length) found(c.anchor);
+      if (pairs[(buf[q] as number) | ((q + 1 < end ? (buf[q + 1] as number) : 0) << 8)] === 0) continue;
+      for (const length of lengths) {
+        if (q + length > end) continue;
+        const list = this.index.get(bytesKey(buf, q, length));
+        if (list === undefined) continue;
+        for (const c of list) {
+          const from = q - c.at;
+          const bytes = c.bytes;
+          if (from < start || from + bytes.length > end) continue;
+          let k = 0;
+          while (k < bytes.length && buf[from + k] === bytes[k]) k++;
+          if (k === bytes.length) found(c.anchor);
+        }
       }
     }
   }

@@ -6,6 +6,19 @@
  * means no build step and no checked-in blob. Opcodes are those of the core and SIMD binary format.
  */
 
+import { setFlagsFromString } from 'node:v8';
+
+/**
+ * V8 compiles WebAssembly lazily, each function on its first call, with its baseline compiler (Liftoff),
+ * and moves hot functions to its optimising compiler (TurboFan) later, in the background; a running call
+ * stays in the code it started with. The kernel is a few hundred instructions that run over every byte
+ * of the input, so the first scan in a process spent much of its time in baseline code. The kernel module
+ * is therefore compiled at once and optimised (a few milliseconds): these are V8's own flags (`node
+ * --v8-options`), set for the compilation of this module only and set back to V8's defaults right after.
+ */
+const OPTIMISED = '--no-liftoff --no-wasm-lazy-compilation';
+const DEFAULTS = '--liftoff --wasm-lazy-compilation';
+
 export const I32 = 0x7f;
 export const I64 = 0x7e;
 export const V128 = 0x7b;
@@ -77,9 +90,12 @@ const PLAIN: Record<string, number[]> = {
   'i8x16.ne': [0xfd, 0x24],
   'v128.and': [0xfd, 0x4e],
   'v128.or': [0xfd, 0x50],
+  'v128.xor': [0xfd, 0x51],
   'v128.any_true': [0xfd, 0x53],
   'i8x16.bitmask': [0xfd, 0x64],
   'i8x16.shr_u': [0xfd, 0x6d],
+  'i16x8.shr_u': [0xfd, 0x8d, 0x01],
+  'i8x16.relaxed_swizzle': [0xfd, 0x80, 0x02],
 };
 
 /** Loads and stores: opcode and natural alignment (log2). */
@@ -143,6 +159,7 @@ function encodeBody(
       out.push(0x10, ...uleb(index));
     } else if (name === 'i32.const') out.push(0x41, ...sleb(BigInt.asIntN(32, value(args[0], line))));
     else if (name === 'i64.const') out.push(0x42, ...sleb(BigInt.asIntN(64, value(args[0], line))));
+    else if (name === 'i64x2.extract_lane') out.push(0xfd, 0x1d, Number(value(args[0], line)));
     else if (name === 'v128.const') {
       if (args.length !== 16) throw new Error(`v128.const needs 16 byte values: ${line}`);
       out.push(0xfd, 0x0c, ...args.map((a) => Number(value(a, line)) & 0xff));
@@ -205,12 +222,40 @@ export interface WasmMemory {
   grow(pages: number): number;
 }
 interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 }
 
-/** Compile and instantiate a module that imports nothing; returns its exports. */
+function api(): WasmApi {
+  return (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+}
+
+/** Whether this engine accepts the module (its instructions and their types). */
+export function validates(bytes: Uint8Array): boolean {
+  return api().validate(bytes);
+}
+
+/** Let V8 versions that keep relaxed SIMD behind a flag (Node 20's) accept its instructions. */
+export function enableRelaxedSimd(): void {
+  if (/^11\.[0-3]\./.test(process.versions.v8)) setFlagsFromString('--experimental-wasm-relaxed-simd');
+}
+
+/** Modules compiled so far, by their bytes (compiling the kernel is most of the cost of an instance). */
+const MODULES = new WeakMap<Uint8Array, object>();
+
+/** Instantiate a module that imports nothing (compiled once per byte array); returns its exports. */
 export function instantiate(bytes: Uint8Array): Record<string, unknown> {
-  const api = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-  return new api.Instance(new api.Module(bytes), {}).exports;
+  const wasm = api();
+  let module = MODULES.get(bytes);
+  if (module === undefined) {
+    setFlagsFromString(OPTIMISED);
+    try {
+      module = new wasm.Module(bytes);
+    } finally {
+      setFlagsFromString(DEFAULTS);
+    }
+    MODULES.set(bytes, module);
+  }
+  return new wasm.Instance(module, {}).exports;
 }

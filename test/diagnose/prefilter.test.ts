@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { patternAnchors, signatureAnchors } from '../../src/diagnose/anchors.js';
 import { diagnoseFiles, diagnoseStreams, diagnoseText } from '../../src/diagnose/engine.js';
+import { assembleKernel, kernel } from '../../src/diagnose/kernel.js';
 import { loadKnowledgeBase } from '../../src/diagnose/knowledge-base.js';
 import { Matcher } from '../../src/diagnose/matcher.js';
 import { type LineSink, Prefilter, planPrefilter } from '../../src/diagnose/prefilter.js';
@@ -99,22 +100,32 @@ describe('anchors derived from patterns', () => {
 });
 
 describe('prefilter plan', () => {
-  it('gives each anchor a fingerprint inside it, starting with a start byte, of its start byte length', () => {
+  it('gives each anchor a fingerprint inside it, whose window its bucket lets through', () => {
     const kb = loadKnowledgeBase();
     const anchors = [...new Set(kb.flatMap((s) => signatureAnchors(s.id, s.patterns)))];
     for (const list of [anchors, [...anchors, 'DMI: ', 'ab'], ['ab', 'abcd', 'xyzw', 'a longer one']]) {
       const plan = planPrefilter(list);
       assert.equal(plan.fingerprints.length, list.length);
-      for (const { anchor, bytes } of plan.fingerprints) {
-        assert.ok(Buffer.from(anchor).includes(bytes), `${anchor}: ${bytes}`);
-        const first = bytes[0] as number;
-        assert.ok(plan.starts.includes(first));
-        assert.equal(bytes.length, plan.lengths.get(first));
+      for (const { anchor, bytes, bucket } of plan.fingerprints) {
+        const whole = Buffer.from(anchor);
+        assert.ok(whole.includes(bytes), `${anchor}: ${bytes}`);
+        assert.equal(bytes.length, whole.length >= 8 ? 8 : Math.min(4, whole.length), anchor);
+        assert.ok(plan.lengths.includes(bytes.length));
+        for (let j = 0; j < Math.min(3, bytes.length); j++) {
+          const b = bytes[j] as number;
+          const buckets =
+            (plan.tables[32 * j + (b & 15)] as number) & (plan.tables[32 * j + 16 + (b >> 4)] as number);
+          assert.ok((buckets >> bucket) & 1, `${anchor}: window byte ${j} not in bucket ${bucket}`);
+        }
       }
+      assert.deepEqual(
+        plan.lengths,
+        [...plan.lengths].sort((a, b) => b - a),
+      );
     }
-    // the bundled anchors are long: their fingerprints are 8 bytes
+    // the bundled anchors are long: their fingerprints are 8 bytes, but for the short DMI keyword
     for (const { anchor, bytes } of planPrefilter(anchors).fingerprints)
-      assert.equal(bytes.length, 8, anchor);
+      assert.equal(bytes.length, Buffer.byteLength(anchor) >= 8 ? 8 : 4, anchor);
   });
 });
 
@@ -151,8 +162,8 @@ describe('prefilter kernel', () => {
   // short and long anchors sharing start bytes (the start byte's fingerprint length serves both)
   const mixed = ['DMI: ', 'DMI: Dell Inc.', 'Machine check', 'ab', 'bhyve: ', 'bhyve: passthru', 'vm: ERROR'];
 
-  function check(text: Buffer, seed: number, list = anchors): void {
-    const pf = new Prefilter<string>(list);
+  function check(text: Buffer, seed: number, list = anchors, bytes = kernel()): void {
+    const pf = new Prefilter<string>(list, bytes);
     const sink = recorder(() => pf.input());
     const newlines = pf.scan(text, 0, text.length, sink);
     pf.flush(sink);
@@ -204,7 +215,14 @@ describe('prefilter kernel', () => {
       }
       const text = lines.join('\n') + (next() < 0.5 ? '\n' : '');
       check(Buffer.from(text, 'latin1'), seed, seed % 2 === 0 ? anchors : mixed);
+      // the kernel built without relaxed SIMD (engines that lack it) finds the same lines
+      if (seed % 5 === 0) check(Buffer.from(text, 'latin1'), seed, mixed, assembleKernel(false));
     }
+  });
+
+  it('uses the relaxed SIMD lookups on this Node (20 and later have them)', () => {
+    assert.deepEqual(kernel(), assembleKernel(true));
+    assert.notDeepEqual(assembleKernel(true), assembleKernel(false));
   });
 
   it('counts a message under another dmesg timestamp as a repeat, and nothing else', () => {
@@ -298,6 +316,41 @@ describe('engine reading paths', () => {
     try {
       writeFileSync(join(dir, 'log'), bytes);
       assert.deepEqual(await diagnoseFiles([{ name: 'log', path: join(dir, 'log') }]), expected);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads a file whose lines cross its reads, one longer than a read, with the line numbers right', async () => {
+    const xid = 'NVRM: Xid (PCI:0000:01:00): 79, GPU has fallen off the bus.';
+    // a read is 1 MiB: lines around the boundaries, a 3 MiB line whose end holds the message, and the
+    // message split across two reads
+    const lines = [
+      xid,
+      'a'.repeat((1 << 20) - 40),
+      `${'z'.repeat(3 << 20)} ${xid}`,
+      'b'.repeat((1 << 20) - xid.length + 5),
+      xid,
+      'plain',
+    ];
+    const dir = mkdtempSync(join(tmpdir(), 'bhyve-gpu-prefilter-'));
+    try {
+      writeFileSync(join(dir, 'log'), lines.join('\n'));
+      const r = await diagnoseFiles([{ name: 'log', path: join(dir, 'log') }]);
+      assert.equal(r.inputs[0]?.lines, lines.length);
+      const found = r.findings.find((f) => f.id === 'guest.nvidia.xid');
+      assert.equal(found?.occurrences, 3);
+      // lines 1 and 5 are one text (counted twice); the long line keeps its end, another text
+      assert.deepEqual(
+        found?.evidence.map((e) => [e.line, e.count ?? 1]),
+        [
+          [1, 2],
+          [3, 1],
+        ],
+      );
+      // (its evidence text: the first 400 characters of the end that was kept)
+      assert.match(found?.evidence[1]?.text ?? '', /^z{400}$/);
+      assert.ok(r.findings.every((f) => f.evidence.every((e) => [1, 3, 5].includes(e.line))));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
