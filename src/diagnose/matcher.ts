@@ -32,11 +32,13 @@ interface Hit {
 }
 
 /**
- * A line that is no log evidence: a `#` comment header (`# key: ...`, `# ---`, `#!`, a lone `#`), or a
- * shell prompt with the command typed at it (`$ `, `% `, `user@host:~$ `, `[user@host dir]# `).
+ * A line that is no log evidence: a `#` comment header (`# key: ...`, `# ---`, `#!`, a lone `#`), a `#`
+ * line that starts with a link (`# https://...`), or a shell prompt with the command typed at it (`$ `,
+ * `% `, `user@host:~$ `, `[user@host dir]# `). Other `# ` lines stay: collections of logs quote a
+ * message (an issue's title) that way, and a kernel line such as `#PF: ...` starts with `#` too.
  */
 const NOT_LOG =
-  /^[ \t]*(#[ \t]+([A-Za-z][A-Za-z0-9_-]*:([ \t]|$)|-{3,}[ \t]*$)|#[ \t]*$|#-{3,}|#!|\$ |% |[A-Za-z0-9._-]+@[A-Za-z0-9._-]+(:[^ ]*)? ?[$#%] |\[[^\]]*@[^\]]*\][$#] )/;
+  /^[ \t]*(#[ \t]+([A-Za-z][A-Za-z0-9_-]*:([ \t]|$)|[a-z]+:\/\/|-{3,}[ \t]*$)|#[ \t]*$|#-{3,}|#!|\$ |% |[A-Za-z0-9._-]+@[A-Za-z0-9._-]+(:[^ ]*)? ?[$#%] |\[[^\]]*@[^\]]*\][$#] )/;
 
 /** Placeholder -> what to put there, for findings whose commands keep one. */
 const PLACEHOLDER_HELP: Record<string, string> = {

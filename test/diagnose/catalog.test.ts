@@ -117,6 +117,9 @@ describe('input hygiene and environment', () => {
   it('does not read a # note: header or a shell prompt as log evidence', () => {
     const text = '# note: nvidia-smi said No devices were found\n$ nvidia-smi -L No devices were found\n';
     assert.deepEqual(diagnoseText([{ name: 'n', text }]).findings, []);
+    // a link pasted above the log
+    const notes = '# https://example.org/thread No devices were found\n';
+    assert.deepEqual(diagnoseText([{ name: 'u', text: notes }]).findings, []);
     const real = diagnoseText([{ name: 'r', text: `${text}No devices were found\n` }]);
     assert.deepEqual(
       real.findings.map((f) => [f.id, f.evidence[0]?.line]),
