@@ -46,7 +46,11 @@ const KIND_TESTS: [InputKind, RegExp][] = [
   ['dmesg', DMESG_TIME],
   ['dmesg-ctime', DMESG_CTIME],
   ['dmesg', DMESG_HUMAN],
-  ['nvidia-smi', /^(\| NVIDIA-SMI |\+-{10,}|No devices were found|NVIDIA-SMI has failed)/],
+  // the table, and nvidia-smi -q: its banner and top-level keys (a padded name, then ": ")
+  [
+    'nvidia-smi',
+    /^(\| NVIDIA-SMI |\+-{10,}|No devices were found|NVIDIA-SMI has failed|=+NVSMI LOG=+$|(Timestamp|Driver Version|CUDA Version|Attached GPUs) {2,}: |GPU [0-9A-Fa-f]{8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-7]$)/,
+  ],
   ['bhyve-stderr', /^(bhyve: |Assertion failed: |[Dd]evice emulation initiali[sz]ation error)/],
   ['lspci', /^([0-9a-f]{4}:)?[0-9a-f]{2}:[0-9a-f]{2}\.[0-7] [A-Z]/],
   ['dmesg-raw', /^(NVRM: |\[drm|[a-z0-9_-]+ [0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]: |[a-z0-9_-]+: )/],

@@ -84,6 +84,10 @@ describe('input kind detection', () => {
   it('recognises the project fixtures and an Xorg log', () => {
     assert.equal(detectKind(fixture('diagnose', 'healthy-nvidia-guest-dmesg.txt').split('\n')), 'dmesg');
     assert.equal(detectKind(fixture('diagnose', 'healthy-nvidia-smi.txt').split('\n')), 'nvidia-smi');
+    assert.equal(
+      detectKind(fixture('diagnose', 'heldout2', 'healthy-nvidia-smi-q.txt').split('\n')),
+      'nvidia-smi',
+    );
     const xorg = [
       '[    23.114] (II) NVIDIA(0): Creating default Display subsection in Screen section',
       '[    23.114] (EE) NVIDIA(GPU-0): Failed to initialize the NVIDIA GPU at PCI:0:6:0.  Please',
