@@ -447,6 +447,66 @@ const SAME = `
   i32.eqz
 `;
 
+/** Text for find: the buckets that allow window byte j, from the vector of those bytes in local v. */
+function lookup(j: number): string {
+  return `
+  local.get lo${j}
+  local.get v
+  local.get m4
+  v128.and
+  i8x16.swizzle
+  local.get hi${j}
+  local.get v
+  i32.const 4
+  i16x8.shr_u
+  local.get m4
+  v128.and
+  i8x16.swizzle
+  v128.and`;
+}
+
+/**
+ * For find, with v the 16 bytes at i: the buckets whose window fits the bytes at each of the 16 positions
+ * (window byte j is the byte at position + j), left on the stack; v is then scratch.
+ */
+const WINDOW_BUCKETS = Array.from({ length: WINDOW }, (_, j) =>
+  j === 0
+    ? lookup(0)
+    : `
+  local.get i
+  v128.load offset=${j}
+  local.set v${lookup(j)}
+  v128.and`,
+).join('');
+
+/**
+ * For find: count the newlines in mask nl (of the 16 bytes at i); a line starts after the last of them (no
+ * branch).
+ */
+const COUNT_NEWLINES = `
+  local.get line
+  local.get nl
+  i32.popcnt
+  i32.add
+  local.set line
+  local.get i
+  i32.const 32
+  local.get nl
+  i32.clz
+  i32.sub
+  i32.add
+  local.get ls
+  local.get nl
+  select
+  local.set ls`;
+
+/** For find: go on past the 16 bytes at i, which hold no candidate. */
+const NEXT_BLOCK = `${COUNT_NEWLINES}
+  local.get i
+  i32.const 16
+  i32.add
+  local.set i`;
+
 /**
  * find(i, end): the first position q in [i, end) where a fingerprint may start: the WINDOW bytes there fit
  * a bucket (the window tables) and the fingerprint-long word there hashes into the bitmap, for one of the
@@ -502,76 +562,12 @@ const FIND = `
           i8x16.bitmask
           local.set nl
           ;; the buckets whose window fits the bytes at each of the 16 positions (a nibble table per byte)
-          local.get lo0
-          local.get v
-          local.get m4
-          v128.and
-          i8x16.swizzle
-          local.get hi0
-          local.get v
-          i32.const 4
-          i16x8.shr_u
-          local.get m4
-          v128.and
-          i8x16.swizzle
-          v128.and
-          local.get i
-          v128.load offset=1
-          local.set v
-          local.get lo1
-          local.get v
-          local.get m4
-          v128.and
-          i8x16.swizzle
-          local.get hi1
-          local.get v
-          i32.const 4
-          i16x8.shr_u
-          local.get m4
-          v128.and
-          i8x16.swizzle
-          v128.and
-          v128.and
-          local.get i
-          v128.load offset=2
-          local.set v
-          local.get lo2
-          local.get v
-          local.get m4
-          v128.and
-          i8x16.swizzle
-          local.get hi2
-          local.get v
-          i32.const 4
-          i16x8.shr_u
-          local.get m4
-          v128.and
-          i8x16.swizzle
-          v128.and
-          v128.and
+  ${WINDOW_BUCKETS}
           local.tee v
           v128.any_true
           br_if $hit
           ;; no window in these 16 bytes: count their newlines; a line starts after the last one
-          local.get line
-          local.get nl
-          i32.popcnt
-          i32.add
-          local.set line
-          local.get i
-          i32.const 32
-          local.get nl
-          i32.clz
-          i32.sub
-          i32.add
-          local.get ls
-          local.get nl
-          select
-          local.set ls
-          local.get i
-          i32.const 16
-          i32.add
-          local.set i
+  ${NEXT_BLOCK}
           br $fast
         end
       end
@@ -652,46 +648,18 @@ const FIND = `
         i32.sub
         i32.and
         local.set nl
+  ${COUNT_NEWLINES}
         i32.const STATE
         local.get line
-        local.get nl
-        i32.popcnt
-        i32.add
         i32.store offset=8
         i32.const STATE
-        local.get i
-        i32.const 32
-        local.get nl
-        i32.clz
-        i32.sub
-        i32.add
         local.get ls
-        local.get nl
-        select
         i32.store offset=4
         local.get q
         return
       end
       ;; no fingerprint in these 16 bytes
-      local.get line
-      local.get nl
-      i32.popcnt
-      i32.add
-      local.set line
-      local.get i
-      i32.const 32
-      local.get nl
-      i32.clz
-      i32.sub
-      i32.add
-      local.get ls
-      local.get nl
-      select
-      local.set ls
-      local.get i
-      i32.const 16
-      i32.add
-      local.set i
+  ${NEXT_BLOCK}
       br $outer
     end
   end

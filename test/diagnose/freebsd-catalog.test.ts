@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -105,6 +105,25 @@ function rebuild(c: Catalog): string {
   }
   if (c.origin.release) writeFileSync(join(dir, 'version.mk'), `NVIDIA_VERSION = ${c.origin.release}\n`);
   return dir;
+}
+
+/** A finding as `diagnose --json` prints it (the fields these tests read). */
+interface CliFinding {
+  id: string;
+  severity: string;
+  occurrences: number;
+  commands?: string[][];
+  references?: string[];
+  evidence: { line: number }[];
+}
+
+/** `bhyve-gpu diagnose --json FILE`, run through the CLI as a user types it. */
+function diagnoseCli(log: string): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'diagnose', '--json', log], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
 }
 
 describe('extract-catalog.mjs', () => {
@@ -234,21 +253,8 @@ describe('FreeBSD host /var/log/messages', () => {
         '',
       ].join('\n'),
     );
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'diagnose', '--json', log], {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    const doc = JSON.parse(r.stdout) as {
-      findings: {
-        id: string;
-        severity: string;
-        occurrences: number;
-        commands?: string[][];
-        references?: string[];
-        evidence: { line: number }[];
-      }[];
-    };
+    const r = diagnoseCli(log);
+    const doc = JSON.parse(r.stdout) as { findings: CliFinding[] };
     const byId = new Map(doc.findings.map((f) => [f.id, f]));
     const amdvi = byId.get('host.vmm.init.1c18046a05');
     assert.ok(amdvi, JSON.stringify(doc.findings.map((f) => f.id)));
@@ -280,14 +286,8 @@ describe('FreeBSD host /var/log/messages', () => {
         '',
       ].join('\n'),
     );
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'diagnose', '--json', log], {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    const doc = JSON.parse(r.stdout) as {
-      findings: { id: string; severity: string; commands?: string[][]; evidence: { line: number }[] }[];
-    };
+    const r = diagnoseCli(log);
+    const doc = JSON.parse(r.stdout) as { findings: CliFinding[] };
     const byId = new Map(doc.findings.map((f) => [f.id, f]));
     assert.deepEqual(
       [...byId.keys()].sort(),

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { diagnoseText } from '../../src/diagnose/engine.js';
-import type { DiagnoseReport, Finding } from '../../src/diagnose/types.js';
+import type { DiagnoseReport } from '../../src/diagnose/types.js';
 import { fixture } from '../helpers/corpus.js';
+import { byId, firstRoot, heldout } from '../helpers/heldout.js';
 
 /**
  * Classes of logs found failing on held-out real logs (issue 11): each fixture is written by the project in
@@ -10,16 +11,7 @@ import { fixture } from '../helpers/corpus.js';
  * be the root cause the original thread established; healthy logs must give no error.
  */
 function run(name: string): DiagnoseReport {
-  return diagnoseText([{ name, text: fixture('diagnose', 'heldout', name) }]);
-}
-function byId(r: DiagnoseReport, id: string): Finding | undefined {
-  return r.findings.find((f) => f.id === id);
-}
-function firstRoot(r: DiagnoseReport): Finding {
-  const first = r.findings[0];
-  assert.ok(first, 'no finding');
-  assert.equal(first.rootCause, true, `${first.id} is not a root cause`);
-  return first;
+  return heldout('heldout', name);
 }
 
 describe('diagnose on held-out log classes', () => {

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { diagnoseText } from '../../src/diagnose/engine.js';
-import type { DiagnoseReport, Finding } from '../../src/diagnose/types.js';
-import { fixture } from '../helpers/corpus.js';
+import type { DiagnoseReport } from '../../src/diagnose/types.js';
+import { byId, firstRoot, heldout, notInfo } from '../helpers/heldout.js';
 
 /**
  * Second round of held-out real logs (issue 11), weighted to healthy logs from many environments and to
@@ -10,19 +9,7 @@ import { fixture } from '../helpers/corpus.js';
  * output (prefixes, spacing, continuation lines), not copied.
  */
 function run(name: string): DiagnoseReport {
-  return diagnoseText([{ name, text: fixture('diagnose', 'heldout2', name) }]);
-}
-function byId(r: DiagnoseReport, id: string): Finding | undefined {
-  return r.findings.find((f) => f.id === id);
-}
-function firstRoot(r: DiagnoseReport): Finding {
-  const first = r.findings[0];
-  assert.ok(first, 'no finding');
-  assert.equal(first.rootCause, true, `${first.id} is not a root cause`);
-  return first;
-}
-function notInfo(r: DiagnoseReport): string[] {
-  return r.findings.filter((f) => f.severity !== 'info').map((f) => f.id);
+  return heldout('heldout2', name);
 }
 
 describe('diagnose on held-out log classes, round 2', () => {
