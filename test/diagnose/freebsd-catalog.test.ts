@@ -11,6 +11,7 @@ import {
   catalogSignatures,
   loadCatalogs,
 } from '../../src/diagnose/catalog.js';
+import { diagnoseText } from '../../src/diagnose/engine.js';
 import { REPO_ROOT } from '../helpers/corpus.js';
 
 const SCRIPT = join(REPO_ROOT, 'scripts', 'extract-catalog.mjs');
@@ -234,6 +235,38 @@ describe('derived signatures link their source at the commit it was read from', 
 });
 
 describe('FreeBSD host /var/log/messages', () => {
+  it('puts VT-x disabled in the firmware before the vmm.ko load failure and the VM creation error it causes', () => {
+    const text = [
+      'Copyright (c) 1992-2024 The FreeBSD Project.',
+      'FreeBSD 14.2-RELEASE releng/14.2-n269506-c8918d6c7412 GENERIC amd64',
+      'CPU: Intel(R) Xeon(R) E-2274G CPU @ 4.00GHz (3984.00-MHz K8-class CPU)',
+      '  Origin="GenuineIntel"  Id=0x906ed  Family=0x6  Model=0x9e  Stepping=13',
+      '  VT-x: (disabled in BIOS) PAT,HLT,MTF,PAUSE,EPT,UG,VPID',
+      'real memory  = 68719476736 (65536 MB)',
+      'vmx_modinit: VMX operation disabled by BIOS',
+      'module_register_init: MOD_LOAD (vmm, 0xffffffff82b7a0a0, 0) error 6',
+      '',
+    ].join('\n');
+    const r = diagnoseText([
+      { name: 'dmesg.boot', text },
+      { name: 'bhyve.err', text: 'vm_create: Device not configured\n' },
+    ]);
+    const first = r.findings[0];
+    assert.equal(first?.id, 'host.cpu.virtualisation-disabled');
+    assert.equal(first?.rootCause, true);
+    assert.deepEqual(
+      first?.evidence.map((e) => e.line),
+      [5, 7],
+    );
+    for (const id of ['host.vmm.mod-load-error', 'host.vmm.vm-create-enxio']) {
+      const f = r.findings.find((x) => x.id === id);
+      assert.equal(f?.rootCause, false, id);
+      assert.ok(f?.causedBy?.includes('host.cpu.virtualisation-disabled'), id);
+    }
+    // the catalog's own template of the vmm.ko line is this signature, not a second finding
+    assert.equal(r.findings.filter((f) => f.id.startsWith('host.vmm.init.')).length, 0);
+  });
+
   it('reports the AMD-Vi, vmx and BAR failures a passthrough host logs, through the CLI', () => {
     const log = join(work, 'messages');
     writeFileSync(
