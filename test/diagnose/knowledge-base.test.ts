@@ -113,6 +113,24 @@ describe('knowledge base', () => {
     }
   });
 
+  it("gives each hand-written signature's severity and root-cause rule as the docs' signature table does", () => {
+    const doc = readFileSync(new URL('../../docs/knowledge-base.md', import.meta.url), 'utf8');
+    const rows = new Map<string, string[]>();
+    for (const line of doc.slice(doc.indexOf('## Signatures')).split('\n')) {
+      const cells = line.split('|').map((c) => c.trim());
+      if (cells.length >= 6 && cells[1]?.startsWith('`')) rows.set(cells[1].slice(1, -1), cells.slice(2, 4));
+    }
+    let checked = 0;
+    for (const s of loadKnowledgeBase()) {
+      const row = rows.get(s.id);
+      if (s.catalog !== undefined || row === undefined) continue;
+      const rule = !s.rootCause ? 'no' : s.consequenceOf.length === 0 ? 'yes' : 'unless a listed cause fired';
+      assert.deepEqual(row, [s.severity, rule], s.id);
+      checked++;
+    }
+    assert.ok(checked > 40, `only ${checked} rows read`);
+  });
+
   it('keeps the INTx routing signature at info severity', () => {
     const s = loadKnowledgeBase().find((x) => x.id === 'guest.intx.no-route');
     assert.equal(s?.severity, 'info');
