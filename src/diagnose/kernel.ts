@@ -154,21 +154,8 @@ const DMESG_KEY = `
   local.get p
   i32.const 1
   i32.add
+  call blanks
   local.set k
-  block $blanks_done
-    loop $blanks
-      local.get k
-      i32.load8_u
-      i32.const 32
-      i32.ne
-      br_if $blanks_done
-      local.get k
-      i32.const 1
-      i32.add
-      local.set k
-      br $blanks
-    end
-  end
   ;; digits "." digits "]"
   local.get k
   call digits
@@ -265,21 +252,8 @@ const SYSLOG_KEY = `
   local.get p
   i32.const 3
   i32.add
+  call blanks
   local.set k
-  block $blanks_done
-    loop $blanks
-      local.get k
-      i32.load8_u
-      i32.const 32
-      i32.ne
-      br_if $blanks_done
-      local.get k
-      i32.const 1
-      i32.add
-      local.set k
-      br $blanks
-    end
-  end
   ;; one or two digits of the day, then " hh:mm:ss"
   local.get k
   call digits
@@ -357,6 +331,25 @@ const TWO_DIGITS = `
   i32.const 57
   call within
   i32.and
+`;
+
+/** blanks(p): the first position at or after p that holds no blank. */
+const BLANKS = `
+  block $done
+    loop $more
+      local.get p
+      i32.load8_u
+      i32.const 32
+      i32.ne
+      br_if $done
+      local.get p
+      i32.const 1
+      i32.add
+      local.set p
+      br $more
+    end
+  end
+  local.get p
 `;
 
 /** digits(p): the first position at or after p that holds no ASCII digit. */
@@ -981,6 +974,13 @@ export function assembleKernel(relaxed: boolean): Uint8Array {
         results: [I32],
         locals: [],
         code: TWO_DIGITS,
+      },
+      {
+        name: 'blanks',
+        params: [['p', I32]],
+        results: [I32],
+        locals: [],
+        code: BLANKS,
       },
       {
         name: 'digits',
