@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Data files the code reads at run time (the knowledge base, the C grammar's wasm, ...), named by their
@@ -26,4 +28,14 @@ export function assetBytes(name: string): Uint8Array {
 /** An asset as UTF-8 text. */
 export function assetText(name: string): string {
   return Buffer.from(assetBytes(name)).toString('utf8');
+}
+
+/**
+ * The file a worker thread runs to get module `name` (its path under src/ without extension, e.g.
+ * `diagnose/scan-worker`): in the bundle, the bundle itself (its entry sees the worker's role and starts
+ * that part); else the module beside this one, compiled (.js) or, from the sources under tsx, the .ts.
+ */
+export function workerModule(name: string): URL {
+  if (bundled()) return new URL(import.meta.url);
+  return new URL(`./${name}${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 }

@@ -1,17 +1,20 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { feedAll, feedRange, HEAD_BYTES, LineFeeder } from './feed.js';
 import { Matcher } from './matcher.js';
+import {
+  type ChunkPlan,
+  chunkBounds,
+  claimedFront,
+  claimFront,
+  PARALLEL_MIN,
+  planChunks,
+  ScanThread,
+  scanThreads,
+} from './parallel.js';
 import type { CommandContext, DiagnoseReport } from './types.js';
 
 /** Lines read from the start of each input to guess its kind. */
 const SAMPLE_LINES = 64;
-/** At most this much of the start of an input is kept for kind detection. */
-const HEAD_BYTES = 16384;
-/** A line longer than this keeps only its end (memory stays flat on input without newlines). */
-const MAX_CARRY = 1 << 20;
-/** Reads start at a multiple of this in the input area (a cache line). */
-const ALIGN = 64;
-/** Scan once this much is in the input area (it holds twice as much). */
-const SCAN_AT = 1 << 20;
 
 function sample(head: Buffer): string[] {
   return head.toString('utf8', 0, Math.min(head.length, HEAD_BYTES)).split('\n').slice(0, SAMPLE_LINES);
@@ -38,90 +41,147 @@ function toBuffer(chunk: unknown): Buffer {
   return Buffer.from(String(chunk), 'utf8');
 }
 
-/** Writes up to `max` bytes at view[at..]; resolves to how many (0 at the end of the input). */
-type Fill = (view: Buffer, at: number, max: number) => Promise<number>;
+/** A feeder that scans into the matcher as input `name`, lines counted on from `line`. */
+function feeder(matcher: Matcher, name: string, line: number, head?: Buffer): LineFeeder {
+  return new LineFeeder(
+    matcher.input(),
+    (len, firstLine, start) => matcher.scanInput(name, len, firstLine, start),
+    line,
+    head,
+  );
+}
 
-function streamFill(stream: NodeJS.ReadableStream): Fill {
-  const chunks = stream[Symbol.asyncIterator]();
-  let rest: Buffer | undefined;
-  return async (view, at, max) => {
-    if (rest === undefined || rest.length === 0) {
-      const next = await chunks.next();
-      if (next.done) return 0;
-      rest = toBuffer(next.value);
+/** A stream's chunks copied into the matcher's input area, in constant memory. */
+async function scanStream(matcher: Matcher, name: string, stream: NodeJS.ReadableStream): Promise<void> {
+  const head = Buffer.alloc(HEAD_BYTES);
+  const feed = feeder(matcher, name, 0, head);
+  const view = feed.view;
+  for await (const chunk of stream) {
+    let rest = toBuffer(chunk);
+    while (rest.length > 0) {
+      const { at, max } = feed.space();
+      const n = rest.copy(view, at, 0, Math.min(max, rest.length));
+      rest = rest.subarray(n);
+      feed.push(n);
     }
-    const n = Math.min(max, rest.length);
-    rest.copy(view, at, 0, n);
-    rest = rest.subarray(n);
-    return n;
-  };
+  }
+  const lines = feed.finish();
+  matcher.addInput(name, sample(head.subarray(0, feed.headBytes())), lines);
+}
+
+/** How a file read by two threads was shared. */
+export interface ChunkStats {
+  chunks: number;
+  /** Chunks the scan thread scanned (the rest the main thread did). */
+  byThread: number;
 }
 
 /**
- * Read one input through the matcher in constant memory: bytes go into the matcher's input area, complete
- * lines are scanned in place, only the partial last line is moved to the front for the next read. It is
- * moved so that it ends on a 64-byte boundary, where the next read starts: the kernel copies into an
- * address that is not cache-line aligned several times slower (on the machines measured, 30 ms instead of
- * 7 for 60 MB), more than the scan itself costs.
+ * A large file in two threads (parallel.ts), once its chunks are offered (`claims`): the main thread
+ * scans chunks from the front, in order, into the matcher; then the scan thread's chunks are replayed
+ * after them in order (a chunk it took but did not report is scanned here). Returns the lines.
  */
-async function scanInput(matcher: Matcher, name: string, fill: Fill): Promise<void> {
-  const view = matcher.input();
-  const head = Buffer.alloc(HEAD_BYTES);
-  let headLength = 0;
-  // view[start..filled): read and not scanned yet
-  let start = 0;
-  let filled = 0;
+export async function scanOffered(
+  matcher: Matcher,
+  name: string,
+  fd: number,
+  plan: ChunkPlan,
+  thread: ScanThread,
+  claims: Int32Array,
+  stats?: ChunkStats,
+): Promise<number> {
+  const scratch = Buffer.alloc(65536);
   let line = 0;
-  for (;;) {
-    if (filled === view.length) {
-      // a line longer than the input area: keep its end
-      view.copyWithin(0, filled - MAX_CARRY, filled);
-      start = 0;
-      filled = MAX_CARRY;
-    }
-    const n = await fill(view, filled, view.length - filled);
-    if (n === 0) break;
-    if (headLength < HEAD_BYTES) headLength += view.copy(head, headLength, filled, filled + n);
-    filled += n;
-    if (filled < SCAN_AT) continue;
-    const end = view.lastIndexOf(10, filled - 1) + 1;
-    if (end <= start) continue;
-    line = matcher.scanInput(name, end, line, start);
-    const carry = filled - end;
-    start = (ALIGN - (carry % ALIGN)) % ALIGN;
-    view.copyWithin(start, end, filled);
-    filled = start + carry;
+  const scan = (k: number) => {
+    const { from, to } = chunkBounds(fd, plan, k, scratch);
+    line = feedRange(feeder(matcher, name, line), fd, from, to);
+  };
+  for (let k = claimFront(claims); k >= 0; k = claimFront(claims)) scan(k);
+  const front = claimedFront(claims);
+  const results = await thread.collect(front, plan.count);
+  results.forEach((result, j) => {
+    if (result === undefined) scan(front + j);
+    else line = matcher.replay(name, line, result);
+  });
+  if (stats !== undefined) {
+    stats.chunks = plan.count;
+    stats.byThread = results.filter((r) => r !== undefined).length;
   }
-  if (filled > start) line = matcher.scanInput(name, filled, line, start);
-  matcher.addInput(name, sample(head.subarray(0, headLength)), line);
+  return line;
 }
 
 /** One input: a stream (stdin, a pipe), or a regular file read by path (the fastest way in). */
 export type DiagnoseInput = { name: string; stream: NodeJS.ReadableStream } | { name: string; path: string };
 
+/** How files are read (tests set these; the defaults are parallel.ts's). */
+export interface ScanOptions {
+  /** 1: one thread; 2: a scan thread for files of parallelMin bytes or more. Default: scanThreads(). */
+  threads?: number;
+  parallelMin?: number;
+  /** Chunk size of a file scanned by two threads. */
+  chunk?: number;
+  /** Told, for each file read by two threads, how the chunks were shared (`--debug` prints it). */
+  onChunks?: (name: string, stats: ChunkStats) => void;
+}
+
+function fileSize(path: string): number {
+  try {
+    const st = statSync(path);
+    return st.isFile() ? st.size : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * Diagnose inputs in constant memory, in order, into one report: a file is read straight into the
- * matcher's input area (no buffer per chunk), a stream's chunks are copied there.
+ * matcher's input area (no buffer per chunk), a large one by two threads; a stream's chunks are copied
+ * there.
  */
 export async function diagnoseInputs(
   inputs: DiagnoseInput[],
   context: CommandContext = {},
+  options: ScanOptions = {},
 ): Promise<DiagnoseReport> {
-  const matcher = new Matcher(undefined, context);
-  for (const input of inputs) {
-    if ('stream' in input) {
-      await scanInput(matcher, input.name, streamFill(input.stream));
-      continue;
+  const min = options.parallelMin ?? PARALLEL_MIN;
+  const threads = options.threads ?? scanThreads();
+  // The scan thread starts before the knowledge base loads, so it is ready when the scan begins.
+  const big = inputs.some((input) => 'path' in input && fileSize(input.path) >= min);
+  const thread = threads > 1 && big ? new ScanThread() : undefined;
+  try {
+    const matcher = new Matcher(undefined, context);
+    thread?.setup(matcher.scanTables());
+    for (const input of inputs) {
+      if ('stream' in input) {
+        await scanStream(matcher, input.name, input.stream);
+        continue;
+      }
+      // Plain reads into the input area: no promise and no thread hop per read (the reads are large).
+      const fd = openSync(input.path, 'r');
+      try {
+        const st = fstatSync(fd);
+        const head = Buffer.alloc(HEAD_BYTES);
+        let lines: number;
+        if (thread !== undefined && st.isFile() && st.size >= min) {
+          const headBytes = readSync(fd, head, 0, HEAD_BYTES, 0);
+          const plan = planChunks(st.size, options.chunk);
+          const stats: ChunkStats = { chunks: 0, byThread: 0 };
+          lines = await scanOffered(matcher, input.name, fd, plan, thread, thread.offer(fd, plan), stats);
+          options.onChunks?.(input.name, stats);
+          matcher.addInput(input.name, sample(head.subarray(0, headBytes)), lines);
+        } else {
+          const feed = feeder(matcher, input.name, 0, head);
+          lines = feedAll(feed, fd);
+          matcher.addInput(input.name, sample(head.subarray(0, feed.headBytes())), lines);
+        }
+      } finally {
+        closeSync(fd);
+      }
     }
-    // Plain reads into the input area: no promise and no thread hop per read (the reads are large).
-    const fd = openSync(input.path, 'r');
-    try {
-      await scanInput(matcher, input.name, async (view, at, max) => readSync(fd, view, at, max, null));
-    } finally {
-      closeSync(fd);
-    }
+    return matcher.report();
+  } finally {
+    thread?.close();
   }
-  return matcher.report();
 }
 
 /** Diagnose streams (stdin, pipes, files opened by the caller) in constant memory. */
@@ -136,6 +196,7 @@ export function diagnoseStreams(
 export function diagnoseFiles(
   inputs: { name: string; path: string }[],
   context: CommandContext = {},
+  options: ScanOptions = {},
 ): Promise<DiagnoseReport> {
-  return diagnoseInputs(inputs, context);
+  return diagnoseInputs(inputs, context, options);
 }

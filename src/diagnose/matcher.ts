@@ -1,15 +1,12 @@
 import { SCHEMA_VERSION } from '../version.js';
 import { signatureAnchors } from './anchors.js';
 import { decodeLine } from './decode.js';
-import {
-  detectEnvironment,
-  ENVIRONMENT_KEYWORDS,
-  type EnvironmentHit,
-  environmentNote,
-} from './environment.js';
+import { ENVIRONMENT_KEYWORDS, type EnvironmentHit, environmentNote } from './environment.js';
+import { ENV_LINES, LineEvaluator, type LineResult, MAX_TEXT, NOT_LOG } from './evaluate.js';
 import { loadKnowledgeBase } from './knowledge-base.js';
+import type { ChunkResult, ScanTables } from './parallel.js';
 import { type LineSink, Prefilter } from './prefilter.js';
-import { detectKind, stripPrefix } from './prefix.js';
+import { detectKind } from './prefix.js';
 import type {
   CommandContext,
   DiagnoseReport,
@@ -22,7 +19,6 @@ import type {
 
 /** Distinct evidence lines kept per finding; further lines only raise the counts. */
 export const EVIDENCE_LIMIT = 5;
-const MAX_TEXT = 400;
 const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
 interface Hit {
@@ -30,15 +26,6 @@ interface Hit {
   occurrences: number;
   decoded: Finding['decoded'];
 }
-
-/**
- * A line that is no log evidence: a `#` comment header (`# key: ...`, `# ---`, `#!`, a lone `#`), a `#`
- * line that starts with a link (`# https://...`), or a shell prompt with the command typed at it (`$ `,
- * `% `, `user@host:~$ `, `[user@host dir]# `). Other `# ` lines stay: collections of logs quote a
- * message (an issue's title) that way, and a kernel line such as `#PF: ...` starts with `#` too.
- */
-const NOT_LOG =
-  /^[ \t]*(#[ \t]+([A-Za-z][A-Za-z0-9_-]*:([ \t]|$)|[a-z]+:\/\/|-{3,}[ \t]*$)|#[ \t]*$|#-{3,}|#!|\$ |% |[A-Za-z0-9._-]+@[A-Za-z0-9._-]+(:[^ ]*)? ?[$#%] |\[[^\]]*@[^\]]*\][$#] )/;
 
 /** Placeholder -> what to put there, for findings whose commands keep one. */
 const PLACEHOLDER_HELP: Record<string, string> = {
@@ -76,18 +63,6 @@ export function fillCommands(
   return { commands: filled, left: [...left] };
 }
 
-/** What a candidate line says: the signatures it matches, its text, the platform an environment line names. */
-interface LineResult {
-  sigs: number[];
-  text: string;
-  env: string | undefined;
-}
-
-const NOTHING: LineResult = { sigs: [], text: '', env: undefined };
-/** Texts whose signature matches are remembered (two generations of this many: memory stays bounded). */
-const TEXT_CACHE = 4096;
-const MAX_CACHED_TEXT = 1024;
-
 /**
  * The matcher, in two levels (docs/knowledge-base.md, "Speed"). First, the prefilter (prefilter.ts) scans
  * each chunk's raw bytes once: it counts the lines and hands on only the lines that may hold an anchor
@@ -97,20 +72,14 @@ const MAX_CACHED_TEXT = 1024;
  */
 export class Matcher {
   readonly signatures: Signature[];
-  private readonly regexes: RegExp[][];
-  private readonly anchors: string[];
-  /** Anchor number -> the signatures that need it (environment keywords -> numbers past the signatures). */
-  private readonly owners: number[][];
+  private readonly compiled: Compiled;
   private readonly prefilter: Prefilter<LineResult>;
+  private readonly evaluator: LineEvaluator;
   private readonly sink: LineSink<LineResult>;
   private readonly hits = new Map<number, Hit>();
   private readonly inputs: InputSummary[] = [];
-  private readonly pending: number[] = [];
-  private readonly marked: Uint8Array;
   private readonly environment: EnvironmentHit[] = [];
   private readonly context: CommandContext;
-  private textCache = new Map<string, LineResult>();
-  private oldTextCache = new Map<string, LineResult>();
   /** The prefilter's input area, where the lines handed on are read. */
   private readonly buf: Buffer;
   // The input being scanned.
@@ -121,12 +90,10 @@ export class Matcher {
     this.signatures = signatures;
     this.context = context;
     const compiled = compile(signatures);
-    this.regexes = compiled.regexes;
-    this.owners = compiled.owners;
-    this.anchors = compiled.anchors;
+    this.compiled = compiled;
     this.prefilter = new Prefilter(compiled.anchors);
+    this.evaluator = new LineEvaluator(this.prefilter.finder, compiled.regexes, compiled.owners);
     this.buf = this.prefilter.input();
-    this.marked = new Uint8Array(signatures.length + ENVIRONMENT_KEYWORDS.length);
     this.sink = {
       line: (start, end, index) => this.line(start, end, this.firstLine + index + 1),
       repeats: (result, count) => {
@@ -137,7 +104,18 @@ export class Matcher {
 
   /** The anchors the prefilter looks for (for tests and the bench). */
   anchorWords(): string[] {
-    return [...this.anchors];
+    return [...this.compiled.anchors];
+  }
+
+  /** What a scan thread needs to build the same two levels (see parallel.ts): plain, cloneable data. */
+  scanTables(): ScanTables {
+    return {
+      anchors: this.compiled.anchors,
+      plan: this.prefilter.plan,
+      module: this.prefilter.module,
+      patterns: this.signatures.map((s) => s.patterns),
+      owners: this.compiled.owners,
+    };
   }
 
   /**
@@ -166,9 +144,9 @@ export class Matcher {
 
   /** A candidate line met for the first time: record what it matches; what to remember for its repeats. */
   private line(start: number, stop: number, line: number): LineResult | undefined {
-    const result = this.evaluate(this.buf, start, stop);
+    const result = this.evaluator.evaluate(this.buf, start, stop);
     for (const i of result.sigs) this.record(i, this.file, line, result.text);
-    if (result.env === undefined || this.environment.length >= 8) return result;
+    if (result.env === undefined || this.environment.length >= ENV_LINES) return result;
     // The report lists the first environment lines by line: until it has them, each one is read again.
     this.environment.push({
       platform: result.env,
@@ -179,47 +157,21 @@ export class Matcher {
     return undefined;
   }
 
-  /** The signatures a line matches (and the platform it names), from its bytes. */
-  private evaluate(buf: Buffer, start: number, stop: number): LineResult {
-    const pending = this.pending;
-    const marked = this.marked;
-    this.prefilter.finder.find(buf, start, stop, (anchor) => {
-      for (const sig of this.owners[anchor] as number[]) {
-        if (marked[sig] === 0) {
-          marked[sig] = 1;
-          pending.push(sig);
-        }
+  /**
+   * A chunk scanned by the scan thread (parallel.ts), after the lines before it: its matching lines are
+   * recorded as if this matcher had met them there. Returns the lines counted so far.
+   */
+  replay(file: string, firstLine: number, chunk: ChunkResult): number {
+    for (const r of chunk.records)
+      for (const i of r.sigs) {
+        this.record(i, file, firstLine + r.line + 1, r.text);
+        if (r.repeats > 0) this.repeat(i, r.text, r.repeats);
       }
-    });
-    if (pending.length === 0) return NOTHING;
-    for (const i of pending) marked[i] = 0;
-    const raw = buf.toString('utf8', start, stop);
-    if (NOT_LOG.test(raw)) {
-      pending.length = 0;
-      return NOTHING;
+    for (const e of chunk.environment) {
+      if (this.environment.length >= ENV_LINES) break;
+      this.environment.push({ platform: e.platform, file, line: firstLine + e.line + 1, text: e.text });
     }
-    const text = stripPrefix(raw);
-    let result = this.textCache.get(text) ?? this.oldTextCache.get(text);
-    if (result === undefined) {
-      const count = this.signatures.length;
-      const sigs: number[] = [];
-      let env: string | undefined;
-      for (const i of pending) {
-        if (i >= count) env ??= detectEnvironment(text);
-        else if ((this.regexes[i] as RegExp[]).some((r) => r.test(text))) sigs.push(i);
-      }
-      sigs.sort((a, b) => a - b);
-      result = sigs.length === 0 && env === undefined ? NOTHING : { sigs, text, env };
-      if (text.length <= MAX_CACHED_TEXT) {
-        if (this.textCache.size >= TEXT_CACHE) {
-          this.oldTextCache = this.textCache;
-          this.textCache = new Map();
-        }
-        this.textCache.set(text, result);
-      }
-    }
-    pending.length = 0;
-    return result;
+    return firstLine + chunk.lines;
   }
 
   /** `count` more lines with the same text as one already recorded for signature i. */

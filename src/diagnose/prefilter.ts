@@ -18,7 +18,7 @@ import {
   TABLES,
   WINDOW,
 } from './kernel.js';
-import { instantiate, type WasmMemory } from './wasm.js';
+import { compile, instantiate, type WasmMemory, type WasmModule } from './wasm.js';
 
 /**
  * The first level of the matcher: one pass over each chunk's raw bytes that counts its lines and hands on
@@ -202,9 +202,11 @@ export function planPrefilter(anchors: string[]): PrefilterPlan {
 export interface LineSink<T> {
   /**
    * A candidate line not seen before (buffer offsets; lineIndex counts newlines from the scan's start).
-   * Returns what to remember for its repeats, or undefined to have each repeat handed on again.
+   * Returns what to remember for its repeats, or undefined to have each repeat handed on again. `key`:
+   * where its key starts (after a timestamp: lines with equal keys say the same); `hash`: the kernel's
+   * hash of the key, never 0, or 0 for a line too long to be kept.
    */
-  line(start: number, end: number, lineIndex: number): T | undefined;
+  line(start: number, end: number, lineIndex: number, key: number, hash: number): T | undefined;
   /** `count` more lines identical to a remembered one. */
   repeats(entry: T, count: number): void;
 }
@@ -229,12 +231,16 @@ export class Prefilter<T> {
   private arenaUsed = 0;
   private readonly tail = new Uint8Array(PAD);
 
+  /** The compiled kernel module (a scan thread instantiates the same one). */
+  readonly module: WasmModule;
+
   /**
    * `anchors` is kept as the key of the plan made for it: pass the same array to reuse the plan. `bytes`:
-   * the kernel module (tests pass the one built without relaxed SIMD).
+   * the kernel module (tests pass the one built without relaxed SIMD), or the module already compiled.
+   * A scan thread passes the plan and the module it was given, so nothing is planned or compiled twice.
    */
-  constructor(anchors: string[], bytes: Uint8Array = kernel()) {
-    let plan = PLANS.get(anchors);
+  constructor(anchors: string[], bytes: Uint8Array | WasmModule = kernel(), given?: PrefilterPlan) {
+    let plan = given ?? PLANS.get(anchors);
     if (plan === undefined) {
       plan = planPrefilter(anchors);
       PLANS.set(anchors, plan);
@@ -246,7 +252,8 @@ export class Prefilter<T> {
       FINDERS.set(anchors, finder);
     }
     this.finder = finder;
-    const exports = instantiate(bytes);
+    this.module = bytes instanceof Uint8Array ? compile(bytes) : bytes;
+    const exports = instantiate(this.module);
     this.memory = exports.memory as WasmMemory;
     this.scanFn = exports.scan as (end: number) => number;
     this.mem = new Uint8Array(this.memory.buffer);
@@ -303,8 +310,14 @@ export class Prefilter<T> {
     while (this.scanFn(INPUT + to) === 1) {
       const ls = state[3] as number;
       const le = state[4] as number;
-      const entry = sink.line(ls - INPUT, le - INPUT, before + (state[5] as number));
       const slot = state[7] as number;
+      const entry = sink.line(
+        ls - INPUT,
+        le - INPUT,
+        before + (state[5] as number),
+        (state[8] as number) - INPUT,
+        slot === 0xffffffff ? 0 : (state[6] as number),
+      );
       if (entry !== undefined && slot !== 0xffffffff)
         this.keep(entry, slot, state[6] as number, state[8] as number, le, sink);
     }
@@ -336,11 +349,7 @@ export class Prefilter<T> {
     const len = end - start;
     let at = slot;
     if (this.used.length >= SLOT_LIMIT || this.arenaUsed + len + 8 > ARENA_SIZE) {
-      this.flush(sink);
-      this.mem.fill(0, SLOTS, SLOTS + SLOT_COUNT * 16);
-      for (const u of this.used) this.kept[u] = undefined;
-      this.used.length = 0;
-      this.arenaUsed = 0;
+      this.reset(sink);
       at = hash & (SLOT_COUNT - 1);
     }
     const words = this.slots;
@@ -364,6 +373,19 @@ export class Prefilter<T> {
         counts[slot * 4 + 3] = 0;
       }
     }
+  }
+
+  /** Flush, then forget the lines seen: the next scan hands on every distinct line again. */
+  reset(sink: LineSink<T>): void {
+    this.flush(sink);
+    this.clear();
+  }
+
+  private clear(): void {
+    this.mem.fill(0, SLOTS, SLOTS + SLOT_COUNT * 16);
+    for (const u of this.used) this.kept[u] = undefined;
+    this.used.length = 0;
+    this.arenaUsed = 0;
   }
 }
 

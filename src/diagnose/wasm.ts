@@ -241,21 +241,29 @@ export function enableRelaxedSimd(): void {
   if (/^11\.[0-3]\./.test(process.versions.v8)) setFlagsFromString('--experimental-wasm-relaxed-simd');
 }
 
-/** Modules compiled so far, by their bytes (compiling the kernel is most of the cost of an instance). */
-const MODULES = new WeakMap<Uint8Array, object>();
+/** A compiled module (WebAssembly.Module): it can be sent to a worker thread and instantiated there. */
+export type WasmModule = object;
 
-/** Instantiate a module that imports nothing (compiled once per byte array); returns its exports. */
-export function instantiate(bytes: Uint8Array): Record<string, unknown> {
-  const wasm = api();
+/** Modules compiled so far, by their bytes (compiling the kernel is most of the cost of an instance). */
+const MODULES = new WeakMap<Uint8Array, WasmModule>();
+
+/** Compile a module, once per byte array, optimised at once (see OPTIMISED). */
+export function compile(bytes: Uint8Array): WasmModule {
   let module = MODULES.get(bytes);
   if (module === undefined) {
     setFlagsFromString(OPTIMISED);
     try {
-      module = new wasm.Module(bytes);
+      module = new (api().Module)(bytes);
     } finally {
       setFlagsFromString(DEFAULTS);
     }
     MODULES.set(bytes, module);
   }
-  return new wasm.Instance(module, {}).exports;
+  return module;
+}
+
+/** Instantiate a module that imports nothing (bytes are compiled once per array); returns its exports. */
+export function instantiate(module: Uint8Array | WasmModule): Record<string, unknown> {
+  const compiled = module instanceof Uint8Array ? compile(module) : module;
+  return new (api().Instance)(compiled, {}).exports;
 }

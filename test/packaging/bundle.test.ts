@@ -1,10 +1,24 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  cpSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join } from 'node:path';
 import { before, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { COMMANDS } from '../../src/cli/registry.js';
+import { diagnoseFiles } from '../../src/diagnose/engine.js';
+import { Matcher } from '../../src/diagnose/matcher.js';
+import { planChunks, SCAN_WORKER, ScanThread } from '../../src/diagnose/parallel.js';
 import { VERSION } from '../../src/version.js';
 import { REPO_ROOT } from '../helpers/corpus.js';
 import { cli, tempDir } from '../helpers/snap.js';
@@ -122,6 +136,45 @@ describe('the single-file bundle (npm run bundle)', () => {
     const report = JSON.parse(p.stdout) as { syntax?: { checked: boolean; ok: boolean } };
     assert.equal(report.syntax?.checked, true, 'tree-sitter-c loaded from the bundle');
     assert.equal(report.syntax?.ok, true);
+  });
+
+  it("is diagnose's scan thread too: a worker on the bundle scans a file's chunks as the sources do", async () => {
+    const log = join(alone, 'chunks.log');
+    const lines: string[] = [];
+    for (let i = 0; i < 4000; i++)
+      lines.push(
+        i % 7 === 0
+          ? `[ ${i}.000000] NVRM: Xid (PCI:0000:01:00): 13, pid=${i}, Graphics Exception`
+          : `[ ${i}.000000] usb 1-1: new high-speed USB device number ${i} using xhci_hcd`,
+      );
+    writeFileSync(
+      log,
+      `${lines.join('\n')}\nNVRM: GPU 0000:00:06.0: RmInitAdapter failed! (0x31:0xffff:2767)\n`,
+    );
+    const matcher = new Matcher();
+    const thread = new ScanThread(
+      new Worker(pathToFileURL(join(alone, 'bhyve-gpu.mjs')), { workerData: { role: SCAN_WORKER } }),
+    );
+    thread.setup(matcher.scanTables());
+    const fd = openSync(log, 'r');
+    try {
+      const plan = planChunks(statSync(log).size, 4096);
+      thread.offer(fd, plan);
+      const results = await thread.collect(0, plan.count);
+      assert.ok(
+        results.every((r) => r !== undefined),
+        'every chunk reported',
+      );
+      let n = 0;
+      for (const r of results) if (r) n = matcher.replay('chunks.log', n, r);
+      matcher.addInput('chunks.log', readFileSync(log, 'utf8').split('\n').slice(0, 64), n);
+      const single = await diagnoseFiles([{ name: 'chunks.log', path: log }], {}, { threads: 1 });
+      assert.deepEqual(matcher.report(), single);
+      assert.equal(single.findings.find((f) => f.id === 'guest.nvidia.xid')?.occurrences, 572);
+    } finally {
+      thread.close();
+      closeSync(fd);
+    }
   });
 
   it('writes the completions the bundle itself prints', () => {

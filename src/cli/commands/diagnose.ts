@@ -156,7 +156,18 @@ export function register(program: Command): void {
       }
       let report: DiagnoseReport;
       try {
-        report = await diagnoseInputs(read, { gpu: opts.gpu, vm: opts.vm, src: opts.src });
+        report = await diagnoseInputs(
+          read,
+          { gpu: opts.gpu, vm: opts.vm, src: opts.src },
+          {
+            onChunks: g.debug
+              ? (name, s) =>
+                  note(
+                    `debug: ${name}: read in ${s.chunks} chunks by two threads, ${s.byThread} by the scan thread`,
+                  )
+              : undefined,
+          },
+        );
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
         if (err.code === 'EISDIR' || err.code === 'EACCES' || err.code === 'ENOENT') {
