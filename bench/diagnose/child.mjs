@@ -10,14 +10,16 @@ const root = resolve(import.meta.dirname, '..', '..');
 const built = resolve(root, 'dist', 'diagnose', 'engine.js');
 const source = resolve(root, 'src', 'diagnose', 'engine.ts');
 const useBuilt = existsSync(built) && process.env.BENCH_SOURCE !== '1';
-const { diagnoseFiles } = await import(pathToFileURL(useBuilt ? built : source).href);
+const { diagnoseFiles, startScanThread } = await import(pathToFileURL(useBuilt ? built : source).href);
 const { Matcher } = await import(
   pathToFileURL(resolve(root, useBuilt ? 'dist' : 'src', 'diagnose', `matcher.${useBuilt ? 'js' : 'ts'}`))
     .href
 );
 
-// Loading: the knowledge base (validated), the anchors, the prefilter plan. Once per process.
+// Loading: the knowledge base (validated), the anchors, the prefilter plan. Once per process. The scan
+// thread (for a file of 64 MiB or more) starts first and boots meanwhile, as in `bhyve-gpu diagnose`.
 let t0 = process.hrtime.bigint();
+startScanThread();
 new Matcher();
 const loadSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
 

@@ -27,7 +27,7 @@ function buildProgram(): Command {
       new Option('--color <when>', 'colour output').choices(['auto', 'always', 'never']).default('auto'),
     )
     .option('--no-color', 'same as --color never')
-    .option('--debug', 'show stack traces for errors')
+    .option('--debug', 'show stack traces for errors (diagnose: how a large file was read)')
     .showHelpAfterError('(add --help for usage)')
     .configureHelp({ sortSubcommands: false, showGlobalOptions: true })
     .addHelpText('after', EXIT_HELP)

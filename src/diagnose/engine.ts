@@ -133,6 +133,19 @@ function fileSize(path: string): number {
   }
 }
 
+/** A scan thread started ahead by startScanThread, for the next diagnoseInputs. */
+let ahead: ScanThread | undefined;
+
+/**
+ * Start the scan thread ahead of a diagnose of large files (a thread takes tens of milliseconds to start
+ * and set up): the next diagnoseInputs that reads a file of PARALLEL_MIN bytes or more uses it, and
+ * closes it either way. diagnoseInputs itself starts one before it loads the knowledge base; the bench
+ * starts one in its load phase, as the command's run does while the knowledge base loads.
+ */
+export function startScanThread(): void {
+  if (ahead === undefined && scanThreads() > 1) ahead = new ScanThread();
+}
+
 /**
  * Diagnose inputs in constant memory, in order, into one report: a file is read straight into the
  * matcher's input area (no buffer per chunk), a large one by two threads; a stream's chunks are copied
@@ -147,7 +160,10 @@ export async function diagnoseInputs(
   const threads = options.threads ?? scanThreads();
   // The scan thread starts before the knowledge base loads, so it is ready when the scan begins.
   const big = inputs.some((input) => 'path' in input && fileSize(input.path) >= min);
-  const thread = threads > 1 && big ? new ScanThread() : undefined;
+  const started = ahead;
+  ahead = undefined;
+  const thread = threads > 1 && big ? (started ?? new ScanThread()) : undefined;
+  if (started !== undefined && started !== thread) started.close();
   try {
     const matcher = new Matcher(undefined, context);
     thread?.setup(matcher.scanTables());

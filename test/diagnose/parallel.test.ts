@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -141,8 +142,8 @@ describe('two-thread scan of a large file (src/diagnose/parallel.ts)', () => {
       const plan = planChunks(statSync(log).size, 4096);
       const claims = thread.offer(fd, plan);
       // wait (up to 60 s) until the thread has taken that many from the back
-      for (let n = 0; n < 600 && plan.count - (Atomics.load(claims, 0) >>> 16) < taken; n++)
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+      for (let n = 0; n < 60_000 && plan.count - (Atomics.load(claims, 0) >>> 16) < taken; n++)
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
       return { plan, claims };
     }
 
@@ -158,14 +159,38 @@ describe('two-thread scan of a large file (src/diagnose/parallel.ts)', () => {
     });
 
     it('shares the chunks with the main thread when both take them', async () => {
-      const { plan, claims } = offer(1);
-      const stats: ChunkStats = { chunks: 0, byThread: 0 };
-      const lines = await scanOffered(matcher, 'big.log', fd, plan, thread, claims, stats);
-      thread.close();
-      matcher.addInput('big.log', head(), lines);
-      assert.deepEqual(matcher.report(), single);
-      assert.equal(stats.chunks, plan.count);
-      assert.ok(stats.byThread > 0 && stats.byThread < plan.count, `${stats.byThread} of ${plan.count}`);
+      // 16 times the log, offered once the thread is set up and warm (a first job done): the main thread
+      // takes chunk 0 as soon as it is offered, and the thread joins long before the main one is through
+      const larger = join(dir, 'larger.log');
+      writeFileSync(larger, Buffer.concat(Array.from({ length: 16 }, () => readFileSync(log))));
+      const expected = await diagnoseFiles([{ name: 'larger.log', path: larger }], {}, { threads: 1 });
+      matcher = new Matcher();
+      thread = new ScanThread();
+      thread.setup(matcher.scanTables());
+      const one = planChunks(statSync(log).size, 1 << 30);
+      thread.offer(fd, one);
+      await thread.collect(0, one.count);
+      const lfd = openSync(larger, 'r');
+      try {
+        const plan = planChunks(statSync(larger).size, 65536);
+        const stats: ChunkStats = { chunks: 0, byThread: 0 };
+        const lines = await scanOffered(
+          matcher,
+          'larger.log',
+          lfd,
+          plan,
+          thread,
+          thread.offer(lfd, plan),
+          stats,
+        );
+        matcher.addInput('larger.log', head(), lines);
+        assert.deepEqual(matcher.report(), expected);
+        assert.equal(stats.chunks, plan.count);
+        assert.ok(stats.byThread > 0 && stats.byThread < plan.count, `${stats.byThread} of ${plan.count}`);
+      } finally {
+        thread.close();
+        closeSync(lfd);
+      }
     });
 
     it('scans the chunks a failed thread took but did not report', async () => {
@@ -199,5 +224,24 @@ describe('diagnose from the command line on a file of PARALLEL_MIN bytes or more
       /^debug: .*large\.log: read in 9 chunks by two threads, \d by the scan thread$/m,
     );
     assert.doesNotMatch(one.stderr, /debug/);
+  });
+});
+
+describe('startScanThread', () => {
+  it('a thread started ahead and not needed (a small file) is closed: the process ends by itself', () => {
+    const small = join(dir, 'small.log');
+    writeFileSync(small, 'NVRM: GPU 0000:00:06.0: RmInitAdapter failed! (0x31:0xffff:2767)\n');
+    const script = `
+      import { diagnoseFiles, startScanThread } from ${JSON.stringify(join(REPO_ROOT, 'src', 'diagnose', 'engine.ts'))};
+      startScanThread();
+      const r = await diagnoseFiles([{ name: 'small.log', path: ${JSON.stringify(small)} }]);
+      console.log(r.findings[0].id);`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'guest.nvidia.rm-init-failed');
   });
 });
