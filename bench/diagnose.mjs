@@ -5,7 +5,8 @@
 // run over the same file: `grep -c -E` with every knowledge-base pattern (hand-written and catalog-derived),
 // and `wc -l` (the speed limit: reading the file and counting its lines).
 // Targets: engine >= 5x grep -E, engine >= 0.25x wc -l, peak RSS < 150 MB.
-//   node bench/diagnose.mjs              (uses dist/ after `npm run build`, else src through tsx)
+//   node bench/diagnose.mjs              (the build in dist/, made first when missing or older than src/)
+//   BENCH_SOURCE=1 node bench/diagnose.mjs   (the TypeScript sources through tsx: one thread, see parallel.ts)
 //   BENCH_MB=50 node bench/diagnose.mjs
 //   BENCH_PREFIX=dmesg|journal   every line under its own timestamp (no two lines equal)
 import { spawnSync } from 'node:child_process';
@@ -75,6 +76,19 @@ function buildLog(path, bytes, prefix) {
   return written;
 }
 
+/** Whether dist/ holds a build at least as new as every file under src/. */
+function builtIsCurrent() {
+  const built = join(root, 'dist', 'diagnose', 'engine.js');
+  if (!existsSync(built)) return false;
+  const builtAt = statSync(built).mtimeMs;
+  const newest = (dir) =>
+    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
+      const p = join(dir, e.name);
+      return Math.max(m, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+    }, 0);
+  return newest(join(root, 'src')) <= builtAt;
+}
+
 function knowledgeBase(nodeArgs) {
   const r = spawnSync(process.execPath, [...nodeArgs, join(root, 'bench', 'diagnose', 'patterns.mjs')], {
     cwd: root,
@@ -123,8 +137,15 @@ try {
     prefix === 'none' ? 'repeated corpus lines' : `corpus lines, each under a new ${prefix} timestamp`;
   console.log(`log: ${mb.toFixed(1)} MB of ${what} (${log})`);
 
-  const builtEngine = existsSync(join(root, 'dist', 'diagnose', 'engine.js'));
-  const nodeArgs = builtEngine && process.env.BENCH_SOURCE !== '1' ? [] : ['--import', 'tsx'];
+  // What users run is the build (or the bundle made from the same modules): build it when it is missing
+  // or older than the sources. BENCH_SOURCE=1 runs the TypeScript sources through tsx instead.
+  const fromSource = process.env.BENCH_SOURCE === '1';
+  if (!fromSource && !builtIsCurrent()) {
+    console.log('dist/ is missing or older than src/: npm run build');
+    const r = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    if (r.status !== 0) throw new Error('npm run build failed');
+  }
+  const nodeArgs = fromSource ? ['--import', 'tsx'] : [];
   const child = spawnSync(
     process.execPath,
     [...nodeArgs, join(root, 'bench', 'diagnose', 'child.mjs'), log],
@@ -149,10 +170,10 @@ try {
   const wcRate = mb / wc.seconds;
   const rssMB = engine.maxRssKiB / 1024;
   console.log(
-    `engine (${engine.engine}, ${kb.signatures} signatures, ${kb.anchors.length} anchors): ${engine.seconds.toFixed(3)} s, ${engineRate.toFixed(0)} MB/s (cpu ${engine.cpuSeconds.toFixed(3)} s), peak RSS ${rssMB.toFixed(0)} MB, ${engine.lines} lines, ${engine.matched} signature matches, ${engine.findings} findings`,
+    `engine (${engine.engine}, ${engine.threads} thread${engine.threads === 1 ? '' : 's'}, ${kb.signatures} signatures, ${kb.anchors.length} anchors): ${engine.seconds.toFixed(3)} s, ${engineRate.toFixed(0)} MB/s (cpu ${engine.cpuSeconds.toFixed(3)} s), peak RSS ${rssMB.toFixed(0)} MB, ${engine.lines} lines, ${engine.matched} signature matches, ${engine.findings} findings`,
   );
   console.log(
-    `engine load (knowledge base, anchors, plan; once per process): ${engine.loadSeconds.toFixed(3)} s; end to end ${endToEndRate.toFixed(0)} MB/s`,
+    `engine load (knowledge base, anchors, plan${engine.threads > 1 ? ', the scan thread booting meanwhile' : ''}; once per process): ${engine.loadSeconds.toFixed(3)} s; end to end ${endToEndRate.toFixed(0)} MB/s`,
   );
   console.log(
     `grep -c -E (${kb.patterns.length} patterns, LC_ALL=C): ${grep.seconds.toFixed(2)} s, ${grepRate.toFixed(0)} MB/s, ${grep.stdout} matching lines`,

@@ -1,7 +1,7 @@
 // Child of bench/diagnose.mjs: runs the diagnose engine over one file and prints timing and peak RSS as JSON:
 // the load time (knowledge base and matcher, once per process) apart from the scan of the file.
 // Imports the built engine from dist/ when present, else the TypeScript source (run under --import tsx).
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -11,15 +11,20 @@ const built = resolve(root, 'dist', 'diagnose', 'engine.js');
 const source = resolve(root, 'src', 'diagnose', 'engine.ts');
 const useBuilt = existsSync(built) && process.env.BENCH_SOURCE !== '1';
 const { diagnoseFiles, startScanThread } = await import(pathToFileURL(useBuilt ? built : source).href);
+const { PARALLEL_MIN, scanThreads } = await import(
+  pathToFileURL(resolve(root, useBuilt ? 'dist' : 'src', 'diagnose', `parallel.${useBuilt ? 'js' : 'ts'}`))
+    .href
+);
 const { Matcher } = await import(
   pathToFileURL(resolve(root, useBuilt ? 'dist' : 'src', 'diagnose', `matcher.${useBuilt ? 'js' : 'ts'}`))
     .href
 );
 
-// Loading: the knowledge base (validated), the anchors, the prefilter plan. Once per process. The scan
-// thread (for a file of 64 MiB or more) starts first and boots meanwhile, as in `bhyve-gpu diagnose`.
+// Loading: the knowledge base (validated), the anchors, the prefilter plan. Once per process. For a file
+// of 64 MiB or more the scan thread starts first and boots meanwhile, as in `bhyve-gpu diagnose`.
+const large = statSync(file).size >= PARALLEL_MIN;
 let t0 = process.hrtime.bigint();
-startScanThread();
+if (large) startScanThread();
 new Matcher();
 const loadSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
 
@@ -32,6 +37,7 @@ const cpu = process.cpuUsage(cpu0);
 process.stdout.write(
   JSON.stringify({
     engine: useBuilt ? 'dist' : 'src (tsx)',
+    threads: large ? scanThreads() : 1,
     loadSeconds,
     seconds,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,

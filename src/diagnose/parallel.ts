@@ -15,7 +15,8 @@ import type { WasmModule } from './wasm.js';
  * chunk, only its line count and the lines that matched (with their line in the chunk and how often they
  * repeat); the main thread replays those after its own chunks, in file order, so the report is the one a
  * single thread makes. The scan thread starts while the knowledge base loads; if it is late, the main
- * thread simply takes more chunks, and if it fails, the main thread scans what it had taken.
+ * thread simply takes more chunks, and if it fails, the main thread scans what it had taken. The file is
+ * read as large as it was when opened (a log that grows meanwhile: its new lines are left for next time).
  */
 
 /** Files this large or larger are scanned by two threads (a smaller one is done before a thread starts). */
@@ -41,7 +42,7 @@ export interface ChunkRecord {
   line: number;
   sigs: number[];
   text: string;
-  /** Lines after it in the chunk with the same bytes. */
+  /** Lines after it in the chunk with the same key (the same bytes after a timestamp). */
   repeats: number;
 }
 
@@ -266,11 +267,16 @@ function spawn(): Worker {
   return new Worker(code, { eval: true, workerData });
 }
 
-/** How many threads a scan may use: BHYVE_GPU_THREADS=1 keeps it to one. */
+/**
+ * How many threads a scan may use: BHYVE_GPU_THREADS (1 or 2) when set, else two where there are two
+ * cores or more. Run from the TypeScript sources (development, tests), one unless asked: there the scan
+ * thread loads its own TypeScript loader, which costs it 300 ms and 40 MB.
+ */
 export function scanThreads(): number {
   const asked = Number(process.env.BHYVE_GPU_THREADS);
-  const cores = availableParallelism();
-  return Number.isInteger(asked) && asked >= 1 ? Math.min(asked, 2) : Math.min(cores, 2);
+  if (Number.isInteger(asked) && asked >= 1) return Math.min(asked, 2);
+  if (workerModule('diagnose/scan-worker').pathname.endsWith('.ts')) return 1;
+  return Math.min(availableParallelism(), 2);
 }
 
 /** The main thread's handle on the scan thread. */
