@@ -27,9 +27,10 @@ export function fingerprintHash(bytes: Uint8Array): number {
 export const TABLES = 0;
 export const WINDOW = 3;
 export const STATE = 128;
-/** STATE+40: how many fingerprint lengths; SHIFTS: per length, 64 - 8 * length (longest first). */
-export const SHIFTS = STATE + 48;
+/** Fingerprint lengths at most (find hashes the word at a window once per length). */
 export const MAX_LENGTHS = 8;
+/** 16 bytes: find's buckets at each position of the block whose windows it tests. */
+export const LANES = STATE + 48;
 /** 17 masks of 16 bytes: mask n keeps the first n bytes of a vector. */
 export const MASKS = 384;
 export const BITMAP = 1024;
@@ -56,8 +57,8 @@ const CONSTANTS = {
   HASH_SHIFT: 64 - HASH_BITS,
   TABLES,
   STATE,
-  SHIFTS,
   BITMAP,
+  LANES,
   MASKS,
   SLOTS,
   SLOT_MASK: SLOT_COUNT - 1,
@@ -501,13 +502,80 @@ const NEXT_BLOCK = `${COUNT_NEWLINES}
   local.set i`;
 
 /**
+ * What the kernel is assembled for (prefilter.ts kernelShape): the fingerprint lengths of a plan, longest
+ * first, and per length the buckets (bits) that hold fingerprints of that length.
+ */
+export interface KernelShape {
+  lengths: number[];
+  buckets: number[];
+}
+
+/** One fingerprint length's test, for find: 1 in the low bit when the word at q hashes into the bitmap. */
+function hashTest(length: number): string {
+  return `
+            local.get w${
+              length === 8
+                ? ''
+                : `
+            i64.const ${64 - 8 * length}
+            i64.shl`
+            }
+            i64.const HASH
+            i64.mul
+            i64.const HASH_SHIFT
+            i64.shr_u
+            i32.wrap_i64
+            local.tee h
+            i32.const 3
+            i32.shr_u
+            i32.load8_u offset=BITMAP
+            local.get h
+            i32.const 7
+            i32.and
+            i32.shr_u
+            i32.const 1
+            i32.and`;
+}
+
+/**
+ * For find, with w the 8 bytes at q: whether the word of a fingerprint length there hashes into the
+ * bitmap; branches to $cand when one does. Written out per length (the kernel is assembled per plan
+ * shape): the first (longest) length always, each other one only where q's buckets (LANES) include a
+ * bucket holding fingerprints of that length, so the few short anchors cost a hash only in their bucket.
+ */
+function fingerprintTest(shape: KernelShape): string {
+  return shape.lengths
+    .map((length, k) => {
+      const mask = shape.buckets[k] ?? 0xff;
+      if (k === 0 || mask === 0xff)
+        return `${hashTest(length)}
+            br_if $cand`;
+      return `
+            block $skip${k}
+              local.get q
+              local.get i
+              i32.sub
+              i32.load8_u offset=LANES
+              i32.const ${mask}
+              i32.and
+              i32.eqz
+              br_if $skip${k}${hashTest(length)}
+              br_if $cand
+            end`;
+    })
+    .join('');
+}
+
+/**
  * find(i, end): the first position q in [i, end) where a fingerprint may start: the WINDOW bytes there fit
  * a bucket (the window tables) and the fingerprint-long word there hashes into the bitmap, for one of the
  * fingerprint lengths. Returns q, or end when there is none. Counts the newlines on the way: STATE+8 holds
  * the newlines before the line of q, STATE+4 where that line starts (both read at entry, written at exit).
  * No calls inside, so the tables stay in registers.
  */
-const FIND = `
+function findCode(shape: KernelShape): string {
+  const FINGERPRINT_TEST = fingerprintTest(shape);
+  return `
   i32.const TABLES
   v128.load offset=0
   local.set lo0
@@ -565,6 +633,9 @@ const FIND = `
         end
       end
       ;; some window fits in the 16 bytes at i (v: the buckets at each position)
+      i32.const LANES
+      local.get v
+      v128.store
       local.get v
       v128.const 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
       i8x16.ne
@@ -584,43 +655,7 @@ const FIND = `
             local.tee q
             i64.load
             local.set w
-            i32.const 0
-            local.set k
-            block $tried
-              loop $lengths
-                local.get k
-                i32.const STATE
-                i32.load offset=40
-                i32.ge_u
-                br_if $tried
-                local.get w
-                local.get k
-                i32.load8_u offset=SHIFTS
-                i64.extend_i32_u
-                i64.shl
-                i64.const HASH
-                i64.mul
-                i64.const HASH_SHIFT
-                i64.shr_u
-                i32.wrap_i64
-                local.tee h
-                i32.const 3
-                i32.shr_u
-                i32.load8_u offset=BITMAP
-                local.get h
-                i32.const 7
-                i32.and
-                i32.shr_u
-                i32.const 1
-                i32.and
-                br_if $cand
-                local.get k
-                i32.const 1
-                i32.add
-                local.set k
-                br $lengths
-              end
-            end
+            ${FINGERPRINT_TEST}
             local.get rm
             local.get rm
             i32.const 1
@@ -664,6 +699,7 @@ const FIND = `
   i32.store offset=8
   local.get end
 `;
+}
 
 /**
  * scan(end): goes on from the state (STATE+0 position, +4 start of its line, +8 newlines so far) up to
@@ -874,26 +910,31 @@ const SCAN = `
   i32.const 1
 `;
 
-let compiled: Uint8Array | undefined;
+/** Kernel modules assembled so far, by their shape. */
+const compiled = new Map<string, Uint8Array>();
 
 /**
- * The kernel module's bytes (assembled once). find's table lookups use i8x16.relaxed_swizzle where the
- * engine has it: its indices are nibbles (0..15), for which it gives what i8x16.swizzle gives, without the
- * extra instruction swizzle needs on x86 to zero lanes for indices of 16 and more. Node 20's V8 has relaxed
- * SIMD behind a flag (enabled for it; from V8 11.4 on it is standard); where it is not there, the kernel
- * is the same with i8x16.swizzle.
+ * The kernel module's bytes for a plan's shape (assembled once per shape: see fingerprintTest). find's
+ * table lookups use i8x16.relaxed_swizzle where the engine has it: its indices are nibbles (0..15), for
+ * which it gives what i8x16.swizzle gives, without the extra instruction swizzle needs on x86 to zero
+ * lanes for indices of 16 and more. Node 20's V8 has relaxed SIMD behind a flag (enabled for it; from V8
+ * 11.4 on it is standard); where it is not there, the kernel is the same with i8x16.swizzle.
  */
-export function kernel(): Uint8Array {
-  if (compiled !== undefined) return compiled;
-  const relaxed = assembleKernel(true);
+export function kernel(shape: KernelShape): Uint8Array {
+  const key = `${shape.lengths.join(',')}/${shape.buckets.join(',')}`;
+  let bytes = compiled.get(key);
+  if (bytes !== undefined) return bytes;
+  const relaxed = assembleKernel(true, shape);
   if (!validates(relaxed)) enableRelaxedSimd();
-  compiled = validates(relaxed) ? relaxed : assembleKernel(false);
-  return compiled;
+  bytes = validates(relaxed) ? relaxed : assembleKernel(false, shape);
+  compiled.set(key, bytes);
+  return bytes;
 }
 
-/** The kernel module, with find's lookups as i8x16.relaxed_swizzle or as i8x16.swizzle. */
-export function assembleKernel(relaxed: boolean): Uint8Array {
-  const find = relaxed ? FIND.replaceAll('i8x16.swizzle', 'i8x16.relaxed_swizzle') : FIND;
+/** The kernel module for a plan's shape, with find's lookups as i8x16.relaxed_swizzle or as i8x16.swizzle. */
+export function assembleKernel(relaxed: boolean, shape: KernelShape): Uint8Array {
+  const code = findCode(shape);
+  const find = relaxed ? code.replaceAll('i8x16.swizzle', 'i8x16.relaxed_swizzle') : code;
   return assemble(
     [
       {

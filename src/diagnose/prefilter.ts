@@ -5,11 +5,11 @@ import {
   fingerprintHash,
   INPUT,
   INPUT_CAPACITY,
+  type KernelShape,
   kernel,
   MASKS,
   MAX_LENGTHS,
   PAD,
-  SHIFTS,
   SLOT_COUNT,
   SLOT_LIMIT,
   SLOTS,
@@ -198,6 +198,16 @@ export function planPrefilter(anchors: string[]): PrefilterPlan {
   return { tables, lengths, fingerprints };
 }
 
+/** What the kernel is assembled for: the plan's fingerprint lengths, and per length the buckets holding it. */
+export function kernelShape(plan: PrefilterPlan): KernelShape {
+  return {
+    lengths: plan.lengths,
+    buckets: plan.lengths.map((length) =>
+      plan.fingerprints.reduce((m, f) => (f.bytes.length === length ? m | (1 << f.bucket) : m), 0),
+    ),
+  };
+}
+
 /** What the caller does with the candidate lines. */
 export interface LineSink<T> {
   /**
@@ -236,10 +246,11 @@ export class Prefilter<T> {
 
   /**
    * `anchors` is kept as the key of the plan made for it: pass the same array to reuse the plan. `bytes`:
-   * the kernel module (tests pass the one built without relaxed SIMD), or the module already compiled.
+   * the kernel module for the plan's shape (by default kernel(kernelShape(plan)); tests pass the
+   * one built without relaxed SIMD), or the module already compiled.
    * A scan thread passes the plan and the module it was given, so nothing is planned or compiled twice.
    */
-  constructor(anchors: string[], bytes: Uint8Array | WasmModule = kernel(), given?: PrefilterPlan) {
+  constructor(anchors: string[], bytes?: Uint8Array | WasmModule, given?: PrefilterPlan) {
     let plan = given ?? PLANS.get(anchors);
     if (plan === undefined) {
       plan = planPrefilter(anchors);
@@ -252,7 +263,8 @@ export class Prefilter<T> {
       FINDERS.set(anchors, finder);
     }
     this.finder = finder;
-    this.module = bytes instanceof Uint8Array ? compile(bytes) : bytes;
+    const code = bytes ?? kernel(kernelShape(plan));
+    this.module = code instanceof Uint8Array ? compile(code) : code;
     const exports = instantiate(this.module);
     this.memory = exports.memory as WasmMemory;
     this.scanFn = exports.scan as (end: number) => number;
@@ -261,10 +273,6 @@ export class Prefilter<T> {
     this.slots = new Uint32Array(this.memory.buffer, SLOTS, SLOT_COUNT * 4);
     const mem = this.mem;
     mem.set(this.plan.tables, TABLES);
-    this.state[10] = this.plan.lengths.length;
-    this.plan.lengths.forEach((length, k) => {
-      mem[SHIFTS + k] = 64 - 8 * length;
-    });
     for (let n = 0; n <= 16; n++) mem.fill(0xff, MASKS + 16 * n, MASKS + 16 * n + n);
     for (const { hash: h } of this.plan.fingerprints) {
       mem[BITMAP + (h >> 3)] = (mem[BITMAP + (h >> 3)] as number) | (1 << (h & 7));

@@ -106,6 +106,7 @@ const MEMORY: Record<string, [number[], number]> = {
   'i32.store': [[0x36], 2],
   'i64.store': [[0x37], 3],
   'v128.load': [[0xfd, 0x00], 4],
+  'v128.store': [[0xfd, 0x0b], 4],
 };
 
 export interface WasmFunction {

@@ -9,7 +9,7 @@ import { diagnoseFiles, diagnoseStreams, diagnoseText } from '../../src/diagnose
 import { assembleKernel, kernel } from '../../src/diagnose/kernel.js';
 import { loadKnowledgeBase } from '../../src/diagnose/knowledge-base.js';
 import { Matcher } from '../../src/diagnose/matcher.js';
-import { type LineSink, Prefilter, planPrefilter } from '../../src/diagnose/prefilter.js';
+import { kernelShape, type LineSink, Prefilter, planPrefilter } from '../../src/diagnose/prefilter.js';
 import { stripPrefix } from '../../src/diagnose/prefix.js';
 
 import { CORPUS_DIR, CorpusAbsentError } from '../helpers/corpus.js';
@@ -161,8 +161,10 @@ describe('prefilter kernel', () => {
   const anchors = ['RmInitAdapter failed', 'fallen off the bus', 'DMI: ', 'vmm.ko', 'ab'];
   // short and long anchors sharing start bytes (the start byte's fingerprint length serves both)
   const mixed = ['DMI: ', 'DMI: Dell Inc.', 'Machine check', 'ab', 'bhyve: ', 'bhyve: passthru', 'vm: ERROR'];
+  // only long anchors: one fingerprint length, one hash per window
+  const long = ['RmInitAdapter failed', 'fallen off the bus', 'Machine check', 'bhyve: passthru'];
 
-  function check(text: Buffer, seed: number, list = anchors, bytes = kernel()): void {
+  function check(text: Buffer, seed: number, list = anchors, bytes?: Uint8Array): void {
     const pf = new Prefilter<string>(list, bytes);
     const sink = recorder(() => pf.input());
     const newlines = pf.scan(text, 0, text.length, sink);
@@ -214,15 +216,38 @@ describe('prefilter kernel', () => {
         if (next() < 0.3) lines.push(line); // repeats
       }
       const text = lines.join('\n') + (next() < 0.5 ? '\n' : '');
-      check(Buffer.from(text, 'latin1'), seed, seed % 2 === 0 ? anchors : mixed);
+      check(Buffer.from(text, 'latin1'), seed, [anchors, mixed, long][seed % 3]);
       // the kernel built without relaxed SIMD (engines that lack it) finds the same lines
-      if (seed % 5 === 0) check(Buffer.from(text, 'latin1'), seed, mixed, assembleKernel(false));
+      if (seed % 5 === 0)
+        check(
+          Buffer.from(text, 'latin1'),
+          seed,
+          mixed,
+          assembleKernel(false, kernelShape(planPrefilter(mixed))),
+        );
     }
   });
 
   it('uses the relaxed SIMD lookups on this Node (20 and later have them)', () => {
-    assert.deepEqual(kernel(), assembleKernel(true));
-    assert.notDeepEqual(assembleKernel(true), assembleKernel(false));
+    const shape = kernelShape(planPrefilter(anchors));
+    assert.deepEqual(kernel(shape), assembleKernel(true, shape));
+    assert.notDeepEqual(assembleKernel(true, shape), assembleKernel(false, shape));
+  });
+
+  it("is assembled for the plan's fingerprint lengths: one hash per length at each window", () => {
+    const one = kernelShape(planPrefilter(long));
+    const three = kernelShape(planPrefilter(anchors));
+    assert.deepEqual(one.lengths, [8]);
+    assert.deepEqual(three.lengths, [8, 4, 2]);
+    // the short fingerprints ('DMI: ' and 'vmm.ko' of 4 bytes, 'ab') are in a bucket or two of the 8:
+    // only at a window of those is their hash taken
+    const bits = (m: number) => m.toString(2).replaceAll('0', '').length;
+    const [four, two] = three.buckets.slice(1).map(bits);
+    assert.ok(four !== undefined && four >= 1 && four <= 2, `length 4 in ${four} buckets`);
+    assert.equal(two, 1);
+    assert.equal(kernel(one), kernel({ ...one }), 'assembled once per shape');
+    assert.ok(kernel(one).length < kernel(three).length);
+    assert.equal(new Prefilter(long).module, new Prefilter(long).module, 'compiled once');
   });
 
   it('counts a message under another dmesg timestamp as a repeat, and nothing else', () => {
