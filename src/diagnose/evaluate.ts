@@ -40,18 +40,33 @@ export class LineEvaluator {
   private textCache = new Map<string, LineResult>();
   private oldTextCache = new Map<string, LineResult>();
 
+  private readonly regexes: (RegExp[] | undefined)[];
+
   /**
-   * `regexes[i]`: signature i's patterns; `owners[a]`: the signatures anchor a stands for (numbers from
-   * regexes.length on are environment keywords).
+   * `patterns[i]`: signature i's regexes, or their sources (made into regexes when first needed: a scan
+   * thread so skips parsing the hundreds it never runs); `owners[a]`: the signatures anchor a stands for
+   * (numbers from patterns.length on are environment keywords).
    */
   constructor(
     private readonly finder: AnchorFinder,
-    private readonly regexes: RegExp[][],
+    private readonly patterns: readonly (readonly (RegExp | string)[])[],
     private readonly owners: number[][],
   ) {
-    let top = regexes.length;
+    this.regexes = patterns.map((list) =>
+      list.every((p) => p instanceof RegExp) ? (list as RegExp[]) : undefined,
+    );
+    let top = patterns.length;
     for (const list of owners) for (const i of list) top = Math.max(top, i + 1);
     this.marked = new Uint8Array(top);
+  }
+
+  private regexesOf(i: number): RegExp[] {
+    let list = this.regexes[i];
+    if (list === undefined) {
+      list = (this.patterns[i] ?? []).map((p) => (p instanceof RegExp ? p : new RegExp(p)));
+      this.regexes[i] = list;
+    }
+    return list;
   }
 
   /** The signatures buf[start..stop) matches (and the platform it names). */
@@ -81,7 +96,7 @@ export class LineEvaluator {
       let env: string | undefined;
       for (const i of pending) {
         if (i >= count) env ??= detectEnvironment(text);
-        else if ((this.regexes[i] as RegExp[]).some((r) => r.test(text))) sigs.push(i);
+        else if (this.regexesOf(i).some((r) => r.test(text))) sigs.push(i);
       }
       sigs.sort((a, b) => a - b);
       result = sigs.length === 0 && env === undefined ? NOTHING : { sigs, text, env };

@@ -216,8 +216,7 @@ export class ChunkScanner {
       })),
     };
     this.prefilter = new Prefilter(tables.anchors, tables.module, plan);
-    const regexes = tables.patterns.map((list) => list.map((p) => new RegExp(p)));
-    this.evaluator = new LineEvaluator(this.prefilter.finder, regexes, tables.owners);
+    this.evaluator = new LineEvaluator(this.prefilter.finder, tables.patterns, tables.owners);
     this.view = this.prefilter.input();
   }
 
