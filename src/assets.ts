@@ -31,11 +31,12 @@ export function assetText(name: string): string {
 }
 
 /**
- * The file a worker thread runs to get module `name` (its path under src/ without extension, e.g.
- * `diagnose/scan-worker`): in the bundle, the bundle itself (its entry sees the worker's role and starts
- * that part); else the module beside this one, compiled (.js) or, from the sources under tsx, the .ts.
+ * What a worker thread runs to get module `name` (its path under src/ without extension, e.g.
+ * `diagnose/scan-worker`): in the bundle, the module's own bundle, embedded by scripts/bundle.mjs as the
+ * asset `name.mjs`, as a data: URL; else the module beside this one, compiled (.js) or, from the sources
+ * under tsx, the .ts.
  */
 export function workerModule(name: string): URL {
-  if (bundled()) return new URL(import.meta.url);
+  if (bundled()) return new URL(`data:text/javascript,${encodeURIComponent(assetText(`${name}.mjs`))}`);
   return new URL(`./${name}${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 }

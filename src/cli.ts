@@ -1,24 +1,19 @@
 #!/usr/bin/env node
 import { main } from './cli/main.js';
-import { isScanWorker } from './diagnose/scan-worker.js';
 
-// In the single-file bundle, diagnose's scan thread runs this same file (src/diagnose/parallel.ts): the
-// imported scan-worker module has started it, and the command line is not run again there.
-if (!isScanWorker()) {
-  process.on('SIGINT', () => process.exit(130));
-  // `bhyve-gpu scan | head`: a reader that goes away is not an error.
-  for (const stream of [process.stdout, process.stderr])
-    stream.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-      throw e;
-    });
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+process.on('SIGINT', () => process.exit(130));
+// `bhyve-gpu scan | head`: a reader that goes away is not an error.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -249,18 +249,23 @@ export type FromScanThread =
   | { type: 'chunk'; job: number; result: ChunkResult }
   | { type: 'failed'; message: string };
 
-/** workerData.role of the scan thread (src/cli.ts hands such a thread to scan-worker.ts in the bundle). */
+/** workerData.role of the scan thread: scan-worker's module starts serving only in such a thread. */
 export const SCAN_WORKER = 'bhyve-gpu-scan';
 
+/** Whether a worker module is a TypeScript source (run under tsx). */
+function fromSources(entry: URL): boolean {
+  return entry.protocol === 'file:' && entry.pathname.endsWith('.ts');
+}
+
 /**
- * Start the scan thread on scan-worker's module (the bundle itself, when bundled: see workerModule). From
+ * Start the scan thread on scan-worker's module (embedded in the bundle: see workerModule). From
  * the TypeScript sources (tests, under tsx) the thread registers tsx first: Node 20 does not give a
  * worker the parent's --import hooks.
  */
 function spawn(): Worker {
   const workerData = { role: SCAN_WORKER };
   const entry = workerModule('diagnose/scan-worker');
-  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData });
+  if (!fromSources(entry)) return new Worker(entry, { workerData });
   const tsx = import.meta.resolve('tsx/esm/api');
   const code = `import(${JSON.stringify(tsx)}).then((t) => t.register()).then(() => import(${JSON.stringify(entry.href)}))`;
   return new Worker(code, { eval: true, workerData });
@@ -274,7 +279,7 @@ function spawn(): Worker {
 export function scanThreads(): number {
   const asked = Number(process.env.BHYVE_GPU_THREADS);
   if (Number.isInteger(asked) && asked >= 1) return Math.min(asked, 2);
-  if (workerModule('diagnose/scan-worker').pathname.endsWith('.ts')) return 1;
+  if (fromSources(workerModule('diagnose/scan-worker'))) return 1;
   return Math.min(availableParallelism(), 2);
 }
 

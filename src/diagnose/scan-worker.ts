@@ -8,7 +8,7 @@ import { ChunkScanner, claimBack, type FromScanThread, SCAN_WORKER, type ToScanT
  */
 
 /** True in a worker thread started as the scan thread. */
-export function isScanWorker(): boolean {
+function isScanWorker(): boolean {
   return !isMainThread && (workerData as { role?: unknown } | null)?.role === SCAN_WORKER;
 }
 

@@ -13,7 +13,6 @@ import {
 import { builtinModules } from 'node:module';
 import { dirname, join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { COMMANDS } from '../../src/cli/registry.js';
 import { diagnoseFiles } from '../../src/diagnose/engine.js';
@@ -138,7 +137,7 @@ describe('the single-file bundle (npm run bundle)', () => {
     assert.equal(report.syntax?.ok, true);
   });
 
-  it("is diagnose's scan thread too: a worker on the bundle scans a file's chunks as the sources do", async () => {
+  it("embeds diagnose's scan thread: its module scans a file's chunks as the sources do", async () => {
     const log = join(alone, 'chunks.log');
     const lines: string[] = [];
     for (let i = 0; i < 4000; i++)
@@ -152,8 +151,17 @@ describe('the single-file bundle (npm run bundle)', () => {
       `${lines.join('\n')}\nNVRM: GPU 0000:00:06.0: RmInitAdapter failed! (0x31:0xffff:2767)\n`,
     );
     const matcher = new Matcher();
+    // the scan thread's module as the bundle embeds it (scripts/bundle.mjs), started as the bundle starts it
+    const full = readFileSync(join(dist, 'bhyve-gpu.mjs'), 'utf8');
+    const assets = JSON.parse(
+      /^globalThis\.__BHYVE_GPU_ASSETS__ = (\{.*\});$/m.exec(full)?.[1] ?? '{}',
+    ) as Record<string, string>;
+    const code = Buffer.from(assets['diagnose/scan-worker.mjs'] ?? '', 'base64').toString('utf8');
+    assert.ok(code.length > 1000 && code.length < 200_000, `scan-worker module: ${code.length} bytes`);
     const thread = new ScanThread(
-      new Worker(pathToFileURL(join(alone, 'bhyve-gpu.mjs')), { workerData: { role: SCAN_WORKER } }),
+      new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`), {
+        workerData: { role: SCAN_WORKER },
+      }),
     );
     thread.setup(matcher.scanTables());
     const fd = openSync(log, 'r');
