@@ -334,14 +334,16 @@ const TWO_DIGITS = `
   i32.and
 `;
 
-/** blanks(p): the first position at or after p that holds no blank. */
-const BLANKS = `
+/**
+ * A function body skipping bytes from p: returns the first position at or after p whose byte `stop`
+ * (instructions taking the byte and leaving non-zero) says ends the run.
+ */
+function skipUntil(stop: string): string {
+  return `
   block $done
     loop $more
       local.get p
-      i32.load8_u
-      i32.const 32
-      i32.ne
+      i32.load8_u${stop}
       br_if $done
       local.get p
       i32.const 1
@@ -352,27 +354,19 @@ const BLANKS = `
   end
   local.get p
 `;
+}
+
+/** blanks(p): the first position at or after p that holds no blank. */
+const BLANKS = skipUntil(`
+      i32.const 32
+      i32.ne`);
 
 /** digits(p): the first position at or after p that holds no ASCII digit. */
-const DIGITS = `
-  block $done
-    loop $more
-      local.get p
-      i32.load8_u
+const DIGITS = skipUntil(`
       i32.const 48
       i32.sub
       i32.const 9
-      i32.gt_u
-      br_if $done
-      local.get p
-      i32.const 1
-      i32.add
-      local.set p
-      br $more
-    end
-  end
-  local.get p
-`;
+      i32.gt_u`);
 
 /** same(a, b, len): 1 when a[0..len) and b[0..len) hold the same bytes (16 at a time). */
 const SAME = `
@@ -957,7 +951,7 @@ export function assembleKernel(relaxed: boolean, shape: KernelShape): Uint8Array
         ],
         results: [I32],
         locals: [
-          ...['ls', 'line', 'nl', 'rm', 'q', 'h', 'k'].map((n) => [n, I32] as [string, number]),
+          ...['ls', 'line', 'nl', 'rm', 'q', 'h'].map((n) => [n, I32] as [string, number]),
           ['w', I64],
           ...['v', 'lo0', 'hi0', 'lo1', 'hi1', 'lo2', 'hi2', 'nlv', 'm4'].map(
             (n) => [n, V128] as [string, number],
