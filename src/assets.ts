@@ -40,3 +40,8 @@ export function workerModule(name: string): URL {
   if (bundled()) return new URL(`data:text/javascript,${encodeURIComponent(assetText(`${name}.mjs`))}`);
   return new URL(`./${name}${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 }
+
+/** True when running from the TypeScript sources (under tsx: tests, development), not a build. */
+export function fromSources(): boolean {
+  return !bundled() && extname(fileURLToPath(import.meta.url)) === '.ts';
+}

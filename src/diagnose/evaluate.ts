@@ -29,6 +29,29 @@ const TEXT_CACHE = 4096;
 const MAX_CACHED_TEXT = 1024;
 
 /**
+ * A map that keeps the last `size` to 2 * `size` entries set: two generations, the older dropped when the
+ * newer is full, so memory stays bounded and what is used often stays.
+ */
+export class Recent<K, V> {
+  private current = new Map<K, V>();
+  private old = new Map<K, V>();
+
+  constructor(private readonly size: number) {}
+
+  get(key: K): V | undefined {
+    return this.current.get(key) ?? this.old.get(key);
+  }
+
+  set(key: K, value: V): void {
+    if (this.current.size >= this.size) {
+      this.old = this.current;
+      this.current = new Map();
+    }
+    this.current.set(key, value);
+  }
+}
+
+/**
  * The second level of the matcher, for one candidate line: the anchors it really holds (AnchorFinder) name
  * the signatures to try; only their regexes run, on the line decoded and without its prefix. Built from
  * plain data (the regexes, which signatures each anchor stands for), so a scan thread (scan-worker.ts)
@@ -37,8 +60,7 @@ const MAX_CACHED_TEXT = 1024;
 export class LineEvaluator {
   private readonly pending: number[] = [];
   private readonly marked: Uint8Array;
-  private textCache = new Map<string, LineResult>();
-  private oldTextCache = new Map<string, LineResult>();
+  private readonly texts = new Recent<string, LineResult>(TEXT_CACHE);
 
   private readonly regexes: (RegExp[] | undefined)[];
 
@@ -89,7 +111,7 @@ export class LineEvaluator {
       return NOTHING;
     }
     const text = stripPrefix(raw);
-    let result = this.textCache.get(text) ?? this.oldTextCache.get(text);
+    let result = this.texts.get(text);
     if (result === undefined) {
       const count = this.regexes.length;
       const sigs: number[] = [];
@@ -100,13 +122,7 @@ export class LineEvaluator {
       }
       sigs.sort((a, b) => a - b);
       result = sigs.length === 0 && env === undefined ? NOTHING : { sigs, text, env };
-      if (text.length <= MAX_CACHED_TEXT) {
-        if (this.textCache.size >= TEXT_CACHE) {
-          this.oldTextCache = this.textCache;
-          this.textCache = new Map();
-        }
-        this.textCache.set(text, result);
-      }
+      if (text.length <= MAX_CACHED_TEXT) this.texts.set(text, result);
     }
     pending.length = 0;
     return result;

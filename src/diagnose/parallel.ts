@@ -1,8 +1,8 @@
 import { readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { workerModule } from '../assets.js';
-import { ENV_LINES, LineEvaluator, type LineResult, MAX_TEXT } from './evaluate.js';
+import { fromSources, workerModule } from '../assets.js';
+import { ENV_LINES, LineEvaluator, type LineResult, MAX_TEXT, Recent } from './evaluate.js';
 import { feedRange, LineFeeder } from './feed.js';
 import { type LineSink, Prefilter, type PrefilterPlan } from './prefilter.js';
 import type { WasmModule } from './wasm.js';
@@ -114,26 +114,26 @@ export function newClaims(count: number): Int32Array {
   return claims;
 }
 
-/** Take the next chunk from the front; -1 when none is left. */
-export function claimFront(claims: Int32Array): number {
+/** Take the next chunk from the front or the last one left (`back`); -1 when none is left. */
+function claim(claims: Int32Array, back: boolean): number {
   for (;;) {
     const word = Atomics.load(claims, 0);
     const front = word & 0xffff;
-    const back = word >>> 16;
-    if (front >= back) return -1;
-    if (Atomics.compareExchange(claims, 0, word, (word & ~0xffff) | (front + 1)) === word) return front;
+    const end = word >>> 16;
+    if (front >= end) return -1;
+    const next = back ? ((end - 1) << 16) | front : (word & ~0xffff) | (front + 1);
+    if (Atomics.compareExchange(claims, 0, word, next) === word) return back ? end - 1 : front;
   }
+}
+
+/** Take the next chunk from the front; -1 when none is left. */
+export function claimFront(claims: Int32Array): number {
+  return claim(claims, false);
 }
 
 /** Take the last chunk left; -1 when none is left. */
 export function claimBack(claims: Int32Array): number {
-  for (;;) {
-    const word = Atomics.load(claims, 0);
-    const front = word & 0xffff;
-    const back = word >>> 16;
-    if (front >= back) return -1;
-    if (Atomics.compareExchange(claims, 0, word, ((back - 1) << 16) | front) === word) return back - 1;
-  }
+  return claim(claims, true);
 }
 
 /** Where the front stopped once no chunk is left: chunks from there on were the scan thread's. */
@@ -141,7 +141,7 @@ export function claimedFront(claims: Int32Array): number {
   return Atomics.load(claims, 0) & 0xffff;
 }
 
-/** Keys kept per generation of KeyedResults (two generations: memory stays bounded). */
+/** Keys kept per generation of KeyedResults. */
 const KEYED = 4096;
 
 /**
@@ -150,21 +150,16 @@ const KEYED = 4096;
  * an earlier chunk is not evaluated again.
  */
 class KeyedResults {
-  private current = new Map<number, { key: Buffer; result: LineResult }>();
-  private old = new Map<number, { key: Buffer; result: LineResult }>();
+  private readonly known = new Recent<number, { key: Buffer; result: LineResult }>(KEYED);
 
   get(hash: number, buf: Buffer, key: number, end: number): LineResult | undefined {
-    const known = this.current.get(hash) ?? this.old.get(hash);
+    const known = this.known.get(hash);
     if (known === undefined || known.key.length !== end - key) return undefined;
     return buf.compare(known.key, 0, known.key.length, key, end) === 0 ? known.result : undefined;
   }
 
   set(hash: number, buf: Buffer, key: number, end: number, result: LineResult): void {
-    if (this.current.size >= KEYED) {
-      this.old = this.current;
-      this.current = new Map();
-    }
-    this.current.set(hash, { key: Buffer.from(buf.subarray(key, end)), result });
+    this.known.set(hash, { key: Buffer.from(buf.subarray(key, end)), result });
   }
 }
 
@@ -252,11 +247,6 @@ export type FromScanThread =
 /** workerData.role of the scan thread: scan-worker's module starts serving only in such a thread. */
 export const SCAN_WORKER = 'bhyve-gpu-scan';
 
-/** Whether a worker module is a TypeScript source (run under tsx). */
-function fromSources(entry: URL): boolean {
-  return entry.protocol === 'file:' && entry.pathname.endsWith('.ts');
-}
-
 /**
  * Start the scan thread on scan-worker's module (embedded in the bundle: see workerModule). From
  * the TypeScript sources (tests, under tsx) the thread registers tsx first: Node 20 does not give a
@@ -265,7 +255,7 @@ function fromSources(entry: URL): boolean {
 function spawn(): Worker {
   const workerData = { role: SCAN_WORKER };
   const entry = workerModule('diagnose/scan-worker');
-  if (!fromSources(entry)) return new Worker(entry, { workerData });
+  if (!fromSources()) return new Worker(entry, { workerData });
   const tsx = import.meta.resolve('tsx/esm/api');
   const code = `import(${JSON.stringify(tsx)}).then((t) => t.register()).then(() => import(${JSON.stringify(entry.href)}))`;
   return new Worker(code, { eval: true, workerData });
@@ -279,7 +269,7 @@ function spawn(): Worker {
 export function scanThreads(): number {
   const asked = Number(process.env.BHYVE_GPU_THREADS);
   if (Number.isInteger(asked) && asked >= 1) return Math.min(asked, 2);
-  if (fromSources(workerModule('diagnose/scan-worker'))) return 1;
+  if (fromSources()) return 1;
   return Math.min(availableParallelism(), 2);
 }
 
@@ -287,8 +277,8 @@ export function scanThreads(): number {
 export class ScanThread {
   private readonly worker: Worker;
   private dead = false;
-  private jobs = 0;
   private readonly results = new Map<number, ChunkResult>();
+  /** The file offered last: results for one offered before are dropped. */
   private job = 0;
   private wake: (() => void) | undefined;
 
@@ -316,7 +306,7 @@ export class ScanThread {
   /** Offer a file's chunks to the thread; the caller claims from the front with the returned word. */
   offer(fd: number, plan: ChunkPlan): Int32Array {
     const claims = newClaims(plan.count);
-    this.job = ++this.jobs;
+    this.job++;
     this.results.clear();
     this.post({ type: 'job', job: this.job, fd, plan, claims: claims.buffer as SharedArrayBuffer });
     return claims;

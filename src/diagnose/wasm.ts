@@ -263,8 +263,7 @@ export function compile(bytes: Uint8Array): WasmModule {
   return module;
 }
 
-/** Instantiate a module that imports nothing (bytes are compiled once per array); returns its exports. */
-export function instantiate(module: Uint8Array | WasmModule): Record<string, unknown> {
-  const compiled = module instanceof Uint8Array ? compile(module) : module;
-  return new (api().Instance)(compiled, {}).exports;
+/** Instantiate a compiled module that imports nothing; returns its exports. */
+export function instantiate(module: WasmModule): Record<string, unknown> {
+  return new (api().Instance)(module, {}).exports;
 }
