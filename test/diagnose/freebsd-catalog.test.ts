@@ -127,6 +127,12 @@ function diagnoseCli(log: string): SpawnSyncReturns<string> {
   });
 }
 
+/** The findings of `diagnose --json` output, by id. */
+function findingsById(r: SpawnSyncReturns<string>): Map<string, CliFinding> {
+  const doc = JSON.parse(r.stdout) as { findings: CliFinding[] };
+  return new Map(doc.findings.map((f) => [f.id, f]));
+}
+
 describe('extract-catalog.mjs', () => {
   it('reproduces each checked-in catalog byte for byte: --check exits 0, and 1 once a message changes', () => {
     const args: string[] = [];
@@ -287,10 +293,9 @@ describe('FreeBSD host /var/log/messages', () => {
       ].join('\n'),
     );
     const r = diagnoseCli(log);
-    const doc = JSON.parse(r.stdout) as { findings: CliFinding[] };
-    const byId = new Map(doc.findings.map((f) => [f.id, f]));
+    const byId = findingsById(r);
     const amdvi = byId.get('host.vmm.init.1c18046a05');
-    assert.ok(amdvi, JSON.stringify(doc.findings.map((f) => f.id)));
+    assert.ok(amdvi, JSON.stringify([...byId.keys()]));
     assert.equal(amdvi.severity, 'error');
     assert.equal(amdvi.occurrences, 2);
     assert.deepEqual(amdvi.evidence[0]?.line, 9);
@@ -320,12 +325,11 @@ describe('FreeBSD host /var/log/messages', () => {
       ].join('\n'),
     );
     const r = diagnoseCli(log);
-    const doc = JSON.parse(r.stdout) as { findings: CliFinding[] };
-    const byId = new Map(doc.findings.map((f) => [f.id, f]));
+    const byId = findingsById(r);
     assert.deepEqual(
       [...byId.keys()].sort(),
       ['host.vmm.iommu.94cc1e6997', 'host.vmm.iommu.f8e86dabd0'],
-      JSON.stringify(doc.findings.map((f) => f.id)),
+      JSON.stringify([...byId.keys()]),
     );
     const hpa = byId.get('host.vmm.iommu.f8e86dabd0');
     assert.equal(hpa?.severity, 'error');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DiagnoseReport } from '../../src/diagnose/types.js';
-import { byId, firstRoot, heldout, notInfo } from '../helpers/heldout.js';
+import { assertCauseFirst, byId, firstRoot, heldout, notInfo } from '../helpers/heldout.js';
 
 /**
  * Second round of held-out real logs (issue 11), weighted to healthy logs from many environments and to
@@ -39,11 +39,10 @@ describe('diagnose on held-out log classes, round 2', () => {
 
   it('reads the 340-era wrap ("not supported by the 340.108" / "NVIDIA Linux driver release.") as a branch mismatch', () => {
     const r = run('unsupported-337-wrap-dmesg.txt');
-    assert.equal(firstRoot(r).id, 'guest.nvidia.unsupported-release');
-    for (const id of ['guest.nvidia.probe-failed', 'guest.nvidia.no-gpu']) {
-      assert.equal(byId(r, id)?.rootCause, false, id);
-      assert.ok(byId(r, id)?.causedBy?.includes('guest.nvidia.unsupported-release'), id);
-    }
+    assertCauseFirst(r, 'guest.nvidia.unsupported-release', [
+      'guest.nvidia.probe-failed',
+      'guest.nvidia.no-gpu',
+    ]);
   });
 
   it('gives the BIOS advice lines after "Can\'t find an IRQ" no findings of their own', () => {

@@ -24,3 +24,12 @@ export function firstRoot(r: DiagnoseReport): Finding {
 export function notInfo(r: DiagnoseReport): string[] {
   return r.findings.filter((f) => f.severity !== 'info').map((f) => f.id);
 }
+
+/** `cause` is the first finding, a root cause, and each of `effects` is reported as caused by it. */
+export function assertCauseFirst(r: DiagnoseReport, cause: string, effects: string[]): void {
+  assert.equal(firstRoot(r).id, cause);
+  for (const id of effects) {
+    assert.equal(byId(r, id)?.rootCause, false, id);
+    assert.ok(byId(r, id)?.causedBy?.includes(cause), id);
+  }
+}
