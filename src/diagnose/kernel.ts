@@ -468,32 +468,70 @@ const WINDOW_BUCKETS = Array.from({ length: WINDOW }, (_, j) =>
 ).join('');
 
 /**
- * For find: count the newlines in mask nl (of the 16 bytes at i); a line starts after the last of them (no
- * branch).
+ * For find: go on past the 16 bytes at i, which hold no candidate, counting their newlines (mask nl). Where
+ * a line starts is not followed block by block: find looks for it only at a candidate (LINE_START).
  */
-const COUNT_NEWLINES = `
+const NEXT_BLOCK = `
   local.get line
   local.get nl
   i32.popcnt
   i32.add
   local.set line
   local.get i
-  i32.const 32
-  local.get nl
-  i32.clz
-  i32.sub
-  i32.add
-  local.get ls
-  local.get nl
-  select
-  local.set ls`;
-
-/** For find: go on past the 16 bytes at i, which hold no candidate. */
-const NEXT_BLOCK = `${COUNT_NEWLINES}
-  local.get i
   i32.const 16
   i32.add
   local.set i`;
+
+/**
+ * For find, at a candidate q in the block at i (nl: that block's newlines before q): where q's line starts,
+ * after the last newline before q, in this block or in one before it, but not before ls (the start of the
+ * line the call began in); left in ls. Blocks before are read back 16 bytes at a time: a line is short.
+ */
+const LINE_START = `
+  block $start
+    local.get nl
+    if
+      local.get i
+      i32.const 32
+      local.get nl
+      i32.clz
+      i32.sub
+      i32.add
+      local.set ls
+      br $start
+    end
+    loop $back
+      local.get i
+      local.get ls
+      i32.le_u
+      br_if $start
+      local.get i
+      i32.const 16
+      i32.sub
+      local.tee i
+      v128.load
+      local.get nlv
+      i8x16.eq
+      i8x16.bitmask
+      local.tee nl
+      i32.eqz
+      br_if $back
+    end
+    ;; after the last newline of that block, or ls if that is later
+    local.get i
+    i32.const 32
+    local.get nl
+    i32.clz
+    i32.sub
+    i32.add
+    local.tee nl
+    local.get ls
+    local.get nl
+    local.get ls
+    i32.gt_u
+    select
+    local.set ls
+  end`;
 
 /**
  * What the kernel is assembled for (prefilter.ts kernelShape): the fingerprint lengths of a plan, longest
@@ -621,7 +659,7 @@ function findCode(shape: KernelShape): string {
           local.tee v
           v128.any_true
           br_if $hit
-          ;; no window in these 16 bytes: count their newlines; a line starts after the last one
+          ;; no window in these 16 bytes: count their newlines
   ${NEXT_BLOCK}
           br $fast
         end
@@ -632,8 +670,10 @@ function findCode(shape: KernelShape): string {
       v128.store
       local.get v
       v128.const 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
-      i8x16.ne
+      i8x16.eq
       i8x16.bitmask
+      i32.const 0xffff
+      i32.xor
       local.set rm
       block $nohit
         block $cand
@@ -659,7 +699,7 @@ function findCode(shape: KernelShape): string {
             br $hits
           end
         end
-        ;; a candidate at q: count the newlines before it; its line starts after the last of them
+        ;; a candidate at q: count the newlines before it in its block, find where its line starts
         local.get nl
         i32.const 1
         local.get q
@@ -669,8 +709,12 @@ function findCode(shape: KernelShape): string {
         i32.const 1
         i32.sub
         i32.and
-        local.set nl
-  ${COUNT_NEWLINES}
+        local.tee nl
+        i32.popcnt
+        local.get line
+        i32.add
+        local.set line
+  ${LINE_START}
         i32.const STATE
         local.get line
         i32.store offset=8
