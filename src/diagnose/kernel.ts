@@ -33,6 +33,8 @@ export const MAX_LENGTHS = 8;
 export const LANES = STATE + 48;
 /** 17 masks of 16 bytes: mask n keeps the first n bytes of a vector. */
 export const MASKS = 384;
+/** 16 newlines, then 16 bytes of 15 (a nibble mask): find loads them rather than splatting constants. */
+export const SPLATS = 672;
 export const BITMAP = 1024;
 export const SLOTS = BITMAP + (1 << (HASH_BITS - 3)) + 64512;
 export const SLOT_COUNT = 16384;
@@ -60,6 +62,7 @@ const CONSTANTS = {
   BITMAP,
   LANES,
   MASKS,
+  SPLATS,
   SLOTS,
   SLOT_MASK: SLOT_COUNT - 1,
   MAX_LINE,
@@ -626,11 +629,11 @@ function findCode(shape: KernelShape): string {
   i32.const TABLES
   v128.load offset=80
   local.set hi2
-  i32.const 10
-  i8x16.splat
+  i32.const SPLATS
+  v128.load offset=0
   local.set nlv
-  i32.const 15
-  i8x16.splat
+  i32.const SPLATS
+  v128.load offset=16
   local.set m4
   i32.const STATE
   i32.load offset=4

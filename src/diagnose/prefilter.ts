@@ -13,6 +13,7 @@ import {
   SLOT_COUNT,
   SLOT_LIMIT,
   SLOTS,
+  SPLATS,
   STATE,
   STEP,
   TABLES,
@@ -274,6 +275,8 @@ export class Prefilter<T> {
     const mem = this.mem;
     mem.set(this.plan.tables, TABLES);
     for (let n = 0; n <= 16; n++) mem.fill(0xff, MASKS + 16 * n, MASKS + 16 * n + n);
+    mem.fill(10, SPLATS, SPLATS + 16);
+    mem.fill(15, SPLATS + 16, SPLATS + 32);
     for (const { hash: h } of this.plan.fingerprints) {
       mem[BITMAP + (h >> 3)] = (mem[BITMAP + (h >> 3)] as number) | (1 << (h & 7));
     }
