@@ -492,35 +492,28 @@ const NEXT_BLOCK = `
  */
 const LINE_START = `
   block $start
-    local.get nl
-    if
-      local.get i
-      i32.const 32
+    block $found
       local.get nl
-      i32.clz
-      i32.sub
-      i32.add
-      local.set ls
-      br $start
+      br_if $found
+      loop $back
+        local.get i
+        local.get ls
+        i32.le_u
+        br_if $start
+        local.get i
+        i32.const 16
+        i32.sub
+        local.tee i
+        v128.load
+        local.get nlv
+        i8x16.eq
+        i8x16.bitmask
+        local.tee nl
+        i32.eqz
+        br_if $back
+      end
     end
-    loop $back
-      local.get i
-      local.get ls
-      i32.le_u
-      br_if $start
-      local.get i
-      i32.const 16
-      i32.sub
-      local.tee i
-      v128.load
-      local.get nlv
-      i8x16.eq
-      i8x16.bitmask
-      local.tee nl
-      i32.eqz
-      br_if $back
-    end
-    ;; after the last newline of that block, or ls if that is later
+    ;; after the last newline of nl's block (at i), or ls if that is later
     local.get i
     i32.const 32
     local.get nl
