@@ -471,15 +471,18 @@ const WINDOW_BUCKETS = Array.from({ length: WINDOW }, (_, j) =>
 ).join('');
 
 /**
- * For find: go on past the 16 bytes at i, which hold no candidate, counting their newlines (mask nl). Where
- * a line starts is not followed block by block: find looks for it only at a candidate (LINE_START).
+ * For find: count the newlines in mask nl. Where a line starts is not followed block by block: find looks
+ * for it only at a candidate (LINE_START).
  */
-const NEXT_BLOCK = `
+const COUNT_NEWLINES = `
   local.get line
   local.get nl
   i32.popcnt
   i32.add
-  local.set line
+  local.set line`;
+
+/** For find: go on past the 16 bytes at i, which hold no candidate. */
+const NEXT_BLOCK = `${COUNT_NEWLINES}
   local.get i
   i32.const 16
   i32.add
@@ -705,11 +708,8 @@ function findCode(shape: KernelShape): string {
         i32.const 1
         i32.sub
         i32.and
-        local.tee nl
-        i32.popcnt
-        local.get line
-        i32.add
-        local.set line
+        local.set nl
+  ${COUNT_NEWLINES}
   ${LINE_START}
         i32.const STATE
         local.get line
