@@ -389,10 +389,6 @@ export class Prefilter<T> {
   /** Flush, then forget the lines seen: the next scan hands on every distinct line again. */
   reset(sink: LineSink<T>): void {
     this.flush(sink);
-    this.clear();
-  }
-
-  private clear(): void {
     this.mem.fill(0, SLOTS, SLOTS + SLOT_COUNT * 16);
     for (const u of this.used) this.kept[u] = undefined;
     this.used.length = 0;
