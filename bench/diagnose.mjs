@@ -135,6 +135,8 @@ function timed(cmd, args) {
 try {
   const log = join(dir, 'bench.log');
   if (!(prefix in PREFIXES)) throw new Error(`BENCH_PREFIX: one of ${Object.keys(PREFIXES).join(', ')}`);
+  const runs = Number(process.env.BENCH_RUNS ?? 5);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error('BENCH_RUNS: a whole number of runs, 1 or more');
   const size = buildLog(log, megabytes * 1024 * 1024, prefix);
   const mb = size / (1024 * 1024);
   const what =
@@ -150,8 +152,6 @@ try {
     if (r.status !== 0) throw new Error('npm run build failed');
   }
   const nodeArgs = fromSource ? ['--import', 'tsx'] : [];
-  const runs = Number(process.env.BENCH_RUNS ?? 5);
-  if (!Number.isInteger(runs) || runs < 1) throw new Error('BENCH_RUNS: a whole number of runs, 1 or more');
   const engineRun = () => {
     const child = spawnSync(
       process.execPath,
